@@ -1,0 +1,1 @@
+"""The ``pvdefects`` command line."""

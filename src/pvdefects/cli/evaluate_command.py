@@ -1,0 +1,27 @@
+"""``pvdefects evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def evaluate(
+    model: Annotated[Path, typer.Option(help="A run folder or a .keras model file.")],
+    labels: Annotated[Optional[str], typer.Option(help="Labels CSV to score against. Default: the built-in ELPV cells.")] = None,
+    images_root: Annotated[Optional[Path], typer.Option(help="Folder the CSV's filenames are relative to.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics to this JSON file.")] = None,
+) -> None:
+    """Print per-class precision, recall, specificity, F1 and the mean F1 of MODEL on a labels CSV."""
+    from pvdefects.evaluation.evaluate import evaluate as evaluate_predictor
+    from pvdefects.evaluation.report import print_metrics
+    from pvdefects.inference.predictor import load_predictor
+
+    predictor = load_predictor(model)
+    metrics = evaluate_predictor(predictor, labels, images_root)
+    print_metrics(metrics, f"{predictor.description} on {labels or 'elpv'}")
+    if json_out:
+        json_out.write_text(json.dumps({"model": str(model), "labels": labels, **metrics}, indent=2) + "\n")

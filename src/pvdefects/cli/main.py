@@ -1,0 +1,39 @@
+"""``pvdefects``: the entry point. Each sub-command lives in its own module of this package.
+
+User errors (bad files, bad options) print one line and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pvdefects.cli import evaluate_command, train_command
+from pvdefects.cli.quiet import import_tensorflow_quietly
+from pvdefects.errors import UserError
+
+app = typer.Typer(
+    help="Find cracks and inactive regions in electroluminescence (EL) images of solar cells.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+HEAVY_COMMANDS = {"train", "evaluate"}  # the commands that load TensorFlow
+app.command("train")(train_command.train)
+app.command("evaluate")(evaluate_command.evaluate)
+app.command("models")(train_command.models)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in HEAVY_COMMANDS and "--help" not in sys.argv:
+        import_tensorflow_quietly()
+    try:
+        app()
+    except UserError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        sys.exit(error.exit_code)
+
+
+if __name__ == "__main__":
+    main()

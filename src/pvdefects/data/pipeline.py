@@ -1,0 +1,89 @@
+"""``tf.data`` input pipelines over images decoded once into memory.
+
+Images stay raw (0-255) here: resizing and normalisation live inside the model, so training,
+evaluation and the exported model see exactly the same preprocessing. The training stream is
+infinite (``steps_per_epoch`` defines an epoch) and every random choice is a stateless op seeded
+from ``seed``, so the same seed gives the same batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from pvdefects.data.sampling import sampling_probabilities
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Switchable label-preserving augmentations of EL cells."""
+
+    flips: bool = True  # horizontal and vertical mirror images
+    rot90: bool = True  # quarter turns (square images only): busbars may run either way
+    intensity: float = 0.1  # strength of gamma/brightness/contrast jitter; 0 switches it off
+
+    @property
+    def enabled(self) -> bool:
+        return self.flips or self.rot90 or self.intensity > 0
+
+
+def augment(image: tf.Tensor, seed: tf.Tensor, config: Augmentation) -> tf.Tensor:
+    """Apply ``config`` to one float32 ``[H, W, 1]`` image with pixel values 0-255."""
+    seeds = tf.random.experimental.stateless_split(seed, num=6)
+    if config.flips:
+        image = tf.image.stateless_random_flip_left_right(image, seeds[0])
+        image = tf.image.stateless_random_flip_up_down(image, seeds[1])
+    if config.rot90 and image.shape[0] == image.shape[1]:
+        quarter_turns = tf.random.stateless_uniform([], seeds[2], 0, 4, dtype=tf.int32)
+        image = tf.image.rot90(image, quarter_turns)
+    if config.intensity > 0:
+        s = config.intensity
+        gamma = tf.exp(tf.random.stateless_uniform([], seeds[3], -s, s))
+        contrast = 1.0 + tf.random.stateless_uniform([], seeds[4], -s, s)
+        brightness = 255.0 * tf.random.stateless_uniform([], seeds[5], -s, s) / 2
+        image = 255.0 * tf.pow(image / 255.0, gamma)
+        mean = tf.reduce_mean(image)
+        image = tf.clip_by_value((image - mean) * contrast + mean + brightness, 0.0, 255.0)
+    return image
+
+
+def training_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int = 0,
+    balance: float = 0.0,
+    augmentation: Augmentation | None = Augmentation(),
+) -> tf.data.Dataset:
+    """An endless stream of (image batch, label batch): shuffled epochs when ``balance`` is 0,
+    else rows drawn with :func:`sampling_probabilities`."""
+    images_t = tf.constant(images)
+    labels_t = tf.constant(labels, dtype=tf.float32)
+    n = len(labels)
+    if balance > 0:
+        log_p = tf.math.log(tf.constant(sampling_probabilities(labels, balance), tf.float64))[tf.newaxis]
+        indices = tf.data.Dataset.random(seed=seed).batch(2).map(
+            lambda s: tf.random.stateless_categorical(log_p, 1, s)[0, 0]
+        )
+    else:
+        indices = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    augment_seeds = tf.data.Dataset.random(seed=seed + 1).batch(2)
+
+    def load(index, aug_seed):
+        image = tf.cast(tf.gather(images_t, index), tf.float32)
+        if augmentation is not None and augmentation.enabled:
+            image = augment(image, aug_seed, augmentation)
+        return image, tf.gather(labels_t, index)
+
+    ds = tf.data.Dataset.zip(indices, augment_seeds).map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+
+
+def inference_dataset(images: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """Images in order, as float32 batches, for validation and prediction."""
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
+    return ds.map(lambda x: tf.cast(x, tf.float32), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)

@@ -1,0 +1,64 @@
+"""Where a labelled data set comes from: a labels CSV, or the built-in ELPV cells.
+
+The built-in source ``elpv`` is every one of the 2,624 cells in the ``elpv-dataset`` package with
+one label, ``defective`` = ELPV's defect probability >= 0.5. It needs nothing but the package, so
+``pvdefects train`` runs on a fresh machine. The crack/inactive task uses a labels CSV instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pvdefects.data.images import elpv_data_root, load_images
+from pvdefects.data.labels import LabelTable, read_labels_csv
+from pvdefects.errors import UserError
+
+BUILTIN_ELPV = "elpv"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Labels and the decoded images they refer to (``images[i]`` belongs to ``table.filenames[i]``)."""
+
+    table: LabelTable
+    images: np.ndarray  # [N, H, W, 1] uint8
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.table.class_names
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.table.labels
+
+    def subset(self, indices: np.ndarray) -> "Dataset":
+        return Dataset(self.table.subset(indices), self.images[indices])
+
+
+def elpv_label_table() -> LabelTable:
+    """ELPV's own annotation as a one-class table (``defective`` = probability >= 0.5)."""
+    root = elpv_data_root()
+    if root is None:
+        raise UserError("the built-in 'elpv' source needs the elpv-dataset package: pip install elpv-dataset")
+    rows = [line.split() for line in (root / "labels.csv").read_text().splitlines() if line.strip()]
+    filenames = [row[0] for row in rows]
+    labels = np.array([[float(row[1]) >= 0.5] for row in rows], dtype=np.uint8)
+    return LabelTable(filenames, labels, ["defective"])
+
+
+def load_dataset(labels: str | Path | None = None, images_root: str | Path | None = None) -> Dataset:
+    """Load a labels CSV (images relative to ``images_root`` or the CSV's folder) or, with
+    ``labels`` None or ``"elpv"``, the built-in ELPV cells."""
+    if labels is None or str(labels) == BUILTIN_ELPV:
+        table = elpv_label_table()
+        root = elpv_data_root()
+    else:
+        table = read_labels_csv(labels)
+        root = Path(images_root) if images_root is not None else Path(labels).parent
+    return Dataset(table, load_images(table.filenames, root))

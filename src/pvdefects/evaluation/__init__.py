@@ -1,0 +1,1 @@
+"""Evaluation: per-class metrics, threshold tuning, tables and plots."""

@@ -1,0 +1,21 @@
+"""Score a model against a labels CSV: the routine behind ``pvdefects evaluate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvdefects.data.sources import load_dataset
+from pvdefects.errors import UserError
+from pvdefects.evaluation.metrics import multilabel_metrics
+from pvdefects.inference.predictor import Predictor
+
+
+def evaluate(predictor: Predictor, labels_csv: str | Path | None, images_root: str | Path | None = None) -> dict:
+    """Per-class metrics of ``predictor``'s decisions on the labelled cells."""
+    data = load_dataset(labels_csv, images_root)
+    if data.class_names != predictor.class_names:
+        raise UserError(
+            f"{labels_csv}: classes {data.class_names} do not match the model's {predictor.class_names}"
+        )
+    scores = predictor.scores(data.images)
+    return multilabel_metrics(data.labels, predictor.decisions(scores), data.class_names)

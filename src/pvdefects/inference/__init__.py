@@ -1,0 +1,1 @@
+"""Inference: load any model form behind one interface, predict scores and decisions."""

@@ -1,0 +1,38 @@
+"""Layers that turn raw 0-255 grayscale cells into network input, inside the model.
+
+Keeping resizing and normalisation inside the model means a saved model (and later the exported
+SavedModel) takes the pixels exactly as read from the PNG: nobody has to re-implement our
+preprocessing to use it.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+NORMALIZATIONS = ("per_image", "scale")
+
+
+@keras.saving.register_keras_serializable(package="pvdefects")
+class PerImageStandardization(keras.layers.Layer):
+    """Zero mean, unit variance per image, like ``tf.image.per_image_standardization``.
+
+    EL images differ in exposure from module to module; standardising each image removes the
+    global brightness and contrast so the network sees only the structure.
+    """
+
+    def call(self, inputs):
+        mean = ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
+        std = ops.std(inputs, axis=(1, 2, 3), keepdims=True)
+        pixels = ops.cast(ops.prod(ops.shape(inputs)[1:]), inputs.dtype)
+        return (inputs - mean) / ops.maximum(std, ops.rsqrt(pixels))
+
+
+def preprocessing_block(inputs, input_size: int, normalization: str = "per_image"):
+    """Resize raw 0-255 pixels to ``input_size`` squared and normalise them."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    x = keras.layers.Resizing(input_size, input_size, antialias=True, name="resize")(inputs)
+    if normalization == "per_image":
+        return PerImageStandardization(name="standardize")(x)
+    return keras.layers.Rescaling(1.0 / 255.0, name="standardize")(x)

@@ -1,0 +1,42 @@
+"""A registry of architectures by name, in the manner of timm's ``create_model``."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable
+
+import keras
+
+from pvdefects.models.alexnet import alexnet
+from pvdefects.models.preprocessing import preprocessing_block
+from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
+
+# name -> function(inputs, num_classes, dropout) returning logits
+ARCHITECTURES: dict[str, Callable] = {
+    "alexnet": alexnet,
+    **{name: partial(resnet, blocks_per_stage=blocks) for name, blocks in BLOCKS_PER_STAGE.items()},
+}
+
+
+def list_models() -> list[str]:
+    return sorted(ARCHITECTURES)
+
+
+def create_model(
+    name: str,
+    num_classes: int,
+    input_size: int = 224,
+    normalization: str = "per_image",
+    dropout: float | None = None,
+) -> keras.Model:
+    """Build ``name`` as a model from raw grayscale pixels (any height/width, 0-255) to logits.
+
+    ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, none for ResNets).
+    """
+    if name not in ARCHITECTURES:
+        raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
+    inputs = keras.Input(shape=(None, None, 1), name="image")
+    x = preprocessing_block(inputs, input_size, normalization)
+    extra = {} if dropout is None else {"dropout": dropout}
+    logits = ARCHITECTURES[name](x, num_classes, **extra)
+    return keras.Model(inputs, logits, name=name)

@@ -1,0 +1,63 @@
+"""Save and load a trained classifier as one ``.keras`` file that carries its own metadata.
+
+Class names, tuned thresholds and the training input size travel inside the archive as an extra
+member ``pvdefects.json`` (Keras ignores members it does not know), so a model file is enough to
+predict and to evaluate: no side file can get lost or mismatched.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+
+import pvdefects
+from pvdefects.errors import UserError
+
+METADATA_MEMBER = "pvdefects.json"
+
+
+@dataclass
+class ModelMetadata:
+    """What a user of the model needs besides the weights."""
+
+    class_names: list[str]
+    thresholds: list[float]
+    architecture: str
+    input_size: int
+    normalization: str = "per_image"
+    package_version: str = field(default_factory=lambda: pvdefects.__version__)
+
+
+def inference_copy(model: keras.Model) -> keras.Model:
+    """An uncompiled copy with the same weights: saving it leaves out the optimizer state."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def save_classifier(model: keras.Model, metadata: ModelMetadata, path: str | Path) -> Path:
+    """Write ``model`` (without optimizer state) and ``metadata`` to ``path`` (a ``.keras`` file)."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial.keras")
+    inference_copy(model).save(partial)
+    with zipfile.ZipFile(partial, "a") as archive:
+        archive.writestr(METADATA_MEMBER, json.dumps(asdict(metadata), indent=2))
+    partial.replace(path)
+    return path
+
+
+def load_classifier(path: str | Path) -> tuple[keras.Model, ModelMetadata]:
+    """Load a ``.keras`` file written by :func:`save_classifier`."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metadata = ModelMetadata(**json.loads(archive.read(METADATA_MEMBER)))
+    except FileNotFoundError:
+        raise UserError(f"{path}: model file not found") from None
+    except (zipfile.BadZipFile, KeyError, TypeError, json.JSONDecodeError):
+        raise UserError(f"{path}: not a pvdefects model (.keras file with {METADATA_MEMBER})") from None
+    return keras.saving.load_model(path, compile=False), metadata

@@ -1,0 +1,1 @@
+"""Training: config, losses, optimizers, callbacks and the trainer."""

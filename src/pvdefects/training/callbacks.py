@@ -1,0 +1,78 @@
+"""Keras callbacks of the trainer: one validation pass per epoch, its metric table, curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from rich.console import Console
+
+from pvdefects.data.pipeline import inference_dataset
+from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.evaluation.plots import plot_history
+from pvdefects.evaluation.report import print_metrics
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+class ValidationPass(keras.callbacks.Callback):
+    """After each training epoch, predict the validation set once and add to the epoch's logs
+    ``val_loss``, ``val_mean_f1`` and ``val_f1_<class>`` (threshold 0.5).
+
+    It must come first among the callbacks: the ones after it (early stopping, checkpoints,
+    CSV and TensorBoard logs) read these values from the same logs.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, class_names: list[str], loss, batch_size: int):
+        super().__init__()
+        self.images, self.labels, self.class_names = images, labels, class_names
+        self.loss, self.batch_size = loss, batch_size
+        self.last_metrics: dict | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logits = self.model.predict(inference_dataset(self.images, self.batch_size), verbose=0)
+        metrics = multilabel_metrics(self.labels, apply_thresholds(sigmoid(logits), [0.5] * len(self.class_names)), self.class_names)
+        logs["val_loss"] = float(keras.ops.convert_to_numpy(self.loss(self.labels.astype("float32"), logits)))
+        logs["val_mean_f1"] = metrics["mean_f1"]
+        for name, values in metrics["classes"].items():
+            logs[f"val_f1_{name}"] = values["f1"]
+        self.last_metrics = metrics
+
+
+class MetricsTable(keras.callbacks.Callback):
+    """Print the per-class validation table after the progress bar's epoch line."""
+
+    def __init__(self, validation: ValidationPass, console: Console | None = None):
+        super().__init__()
+        self.validation, self.console = validation, console or Console()
+
+    def on_epoch_end(self, epoch, logs=None):
+        title = f"validation after epoch {epoch + 1} (threshold 0.5), loss {logs['val_loss']:.4f}"
+        print_metrics(self.validation.last_metrics, title, self.console)
+
+
+class HistoryPlot(keras.callbacks.Callback):
+    """Redraw the loss/F1 curves from the CSV history after each epoch."""
+
+    def __init__(self, history_csv: Path, out_png: Path):
+        super().__init__()
+        self.history_csv, self.out_png = history_csv, out_png
+
+    def on_epoch_end(self, epoch, logs=None):
+        plot_history(self.history_csv, self.out_png)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping that, on resume, continues counting from the run's history."""
+
+    def __init__(self, best: float | None = None, wait: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.resume_best, self.resume_wait = best, wait
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.resume_best is not None:
+            self.best, self.wait = self.resume_best, self.resume_wait

@@ -1,0 +1,109 @@
+"""Every knob of a training run, as data: defaults here, overridden by a config file, then the CLI.
+
+The resolved config is written into the run folder, so a run can be repeated or resumed exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from pvdefects.errors import UserError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+CHOICES = {
+    "optimizer": ("adam", "adamw", "sgd"),
+    "schedule": ("constant", "cosine", "plateau"),
+    "loss": ("bce", "focal"),
+    "pos_weight": ("none", "sqrt", "balanced"),
+    "normalization": ("per_image", "scale"),
+}
+
+
+@dataclass
+class TrainConfig:
+    # data
+    labels: str | None = None  # labels CSV; None trains on the built-in ELPV cells
+    images_root: str | None = None  # image folder; defaults to the CSV's folder
+    val_fraction: float = 0.2
+    folds: int = 0  # > 1: K-fold cross-validation, validating on fold number `fold`
+    fold: int = 0
+    seed: int = 0
+    # model
+    model: str = "resnet18"
+    input_size: int = 224
+    normalization: str = "per_image"
+    dropout: float | None = None  # None keeps the architecture's default
+    # optimisation
+    epochs: int = 40
+    patience: int = 8
+    batch_size: int = 32
+    optimizer: str = "adamw"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    warmup_epochs: int = 1
+    steps_per_epoch: int | None = None  # None: one pass over the training rows
+    # loss
+    loss: str = "bce"
+    pos_weight: str = "none"
+    focal_gamma: float = 2.0
+    label_smoothing: float = 0.0
+    # sampling and augmentation
+    balance: float = 0.5  # 0 = uniform sampling, 1 = fully class-balanced
+    aug_flips: bool = True
+    aug_rot90: bool = True
+    aug_intensity: float = 0.1
+
+    def validate(self) -> "TrainConfig":
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise UserError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if not 0 < self.val_fraction < 1:
+            raise UserError(f"val_fraction must be between 0 and 1; got {self.val_fraction}")
+        if self.folds == 1 or self.folds < 0 or (self.folds > 1 and not 0 <= self.fold < self.folds):
+            raise UserError(f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of {self.folds}")
+        if not 0 <= self.balance <= 1:
+            raise UserError(f"balance must be within [0, 1]; got {self.balance}")
+        for name in ("epochs", "batch_size", "input_size"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1; got {getattr(self, name)}")
+        if self.input_size < 32:
+            raise UserError(f"input_size must be at least 32 pixels; got {self.input_size}")
+        return self
+
+    def updated(self, **changes) -> "TrainConfig":
+        """A copy with ``changes`` applied (None values ignored); unknown keys are an error."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise UserError(f"unknown config keys: {', '.join(unknown)}")
+        values = asdict(self) | {k: v for k, v in changes.items() if v is not None}
+        return TrainConfig(**values)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+
+def load_config_file(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
+    """Read a ``.json`` or ``.toml`` config file over ``base`` (the defaults)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except FileNotFoundError:
+        raise UserError(f"{path}: config file not found") from None
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UserError(f"{path}: invalid config file ({error})") from None
+    if not isinstance(values, dict):
+        raise UserError(f"{path}: a config file holds a table of settings")
+    try:
+        return (base or TrainConfig()).updated(**values)
+    except UserError as error:
+        raise UserError(f"{path}: {error}") from None

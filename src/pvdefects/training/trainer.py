@@ -1,0 +1,196 @@
+"""The training loop: data -> model -> fit (train epoch, validation pass) -> thresholds -> files.
+
+Keras' ``fit`` runs the epochs; callbacks add the validation pass, early stopping on validation
+loss, per-epoch checkpoints (``--resume``), TensorBoard, the CSV history and the curves.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from rich.console import Console
+
+from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
+from pvdefects.data.sources import Dataset, load_dataset
+from pvdefects.data.split import kfold_splits, train_val_split
+from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.evaluation.plots import plot_history, plot_precision_recall, read_history
+from pvdefects.evaluation.thresholds import tune_thresholds
+from pvdefects.models import create_model
+from pvdefects.models.saving import ModelMetadata, save_classifier
+from pvdefects.training.callbacks import (
+    HistoryPlot,
+    MetricsTable,
+    ResumableEarlyStopping,
+    ValidationPass,
+    sigmoid,
+)
+from pvdefects.training.config import TrainConfig
+from pvdefects.training.losses import MultiLabelLoss, positive_weights
+from pvdefects.training.optimizers import build_optimizer
+from pvdefects.training.run_folder import RunFolder
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; the last finished epoch is checkpointed for ``--resume``."""
+
+
+@dataclass
+class TrainResult:
+    run: RunFolder
+    metrics: dict  # validation metrics at the tuned thresholds
+    metrics_at_half: dict  # ... and at 0.5
+    thresholds: list[float]
+    epochs: int
+    best_epoch: int
+    train_images_per_second: float
+    wall_seconds: float
+
+
+class Throughput(keras.callbacks.Callback):
+    """Training images per second of each epoch, without the validation pass."""
+
+    def __init__(self, images_per_epoch: int):
+        super().__init__()
+        self.images_per_epoch = images_per_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["train_images_per_s"] = self.images_per_epoch / (time.perf_counter() - self.started)
+
+
+def split_indices(labels: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    if config.folds > 1:
+        return kfold_splits(labels, config.folds, config.seed)[config.fold]
+    return train_val_split(labels, config.val_fraction, config.seed)
+
+
+def build_loss(config: TrainConfig, train_labels: np.ndarray) -> MultiLabelLoss:
+    return MultiLabelLoss(
+        pos_weight=positive_weights(train_labels, config.pos_weight),
+        focal_gamma=config.focal_gamma if config.loss == "focal" else 0.0,
+        label_smoothing=config.label_smoothing,
+    )
+
+
+def resume_state(history_csv: Path, patience: int) -> tuple[float | None, int]:
+    """Best validation loss so far and epochs since it, from a run's history."""
+    if not history_csv.exists():
+        return None, 0
+    losses = read_history(history_csv).get("val_loss", [])
+    if not losses:
+        return None, 0
+    best = int(np.argmin(losses))
+    return float(losses[best]), min(len(losses) - 1 - best, patience)
+
+
+def train(
+    config: TrainConfig,
+    run: RunFolder,
+    resume: bool = False,
+    verbose: int | str = "auto",
+    console: Console | None = None,
+    data: Dataset | None = None,
+) -> TrainResult:
+    """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch."""
+    console = console or Console()
+    started = time.perf_counter()
+    config.validate()
+    data = data or load_dataset(config.labels, config.images_root)
+    train_idx, val_idx = split_indices(data.labels, config)
+    train_set, val_set = data.subset(train_idx), data.subset(val_idx)
+    run.create()
+    config.save(run.config)
+    run.split.write_text(json.dumps({"train": train_set.table.filenames, "validation": val_set.table.filenames}))
+    console.print(
+        f"[bold]{config.model}[/] on {len(train_set)} training / {len(val_set)} validation cells, "
+        f"classes {', '.join(data.class_names)}, input {config.input_size}px -> {run.root}"
+    )
+
+    keras.utils.set_random_seed(config.seed)
+    steps = config.steps_per_epoch or max(len(train_set) // config.batch_size, 1)
+    loss = build_loss(config, train_set.labels)
+    model = create_model(config.model, len(data.class_names), config.input_size, config.normalization, config.dropout)
+    model.compile(optimizer=build_optimizer(config, steps), loss=loss)
+    stream = training_dataset(
+        train_set.images,
+        train_set.labels,
+        config.batch_size,
+        seed=config.seed,
+        balance=config.balance,
+        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity),
+    )
+
+    best_loss, wait = resume_state(run.history, config.patience) if resume else (None, 0)
+    validation = ValidationPass(val_set.images, val_set.labels, data.class_names, loss, config.batch_size)
+    callbacks = [
+        Throughput(steps * config.batch_size),
+        validation,
+        keras.callbacks.BackupAndRestore(str(run.backup)),
+        keras.callbacks.ModelCheckpoint(
+            str(run.best_weights), save_best_only=True, save_weights_only=True, initial_value_threshold=best_loss
+        ),
+        ResumableEarlyStopping(best=best_loss, wait=wait, monitor="val_loss", patience=config.patience),
+        keras.callbacks.CSVLogger(str(run.history), separator=",", append=resume),
+        keras.callbacks.TensorBoard(str(run.tensorboard), profile_batch=0),
+        HistoryPlot(run.history, run.curves),
+        keras.callbacks.ProgbarLogger(),
+        MetricsTable(validation, console),
+    ]
+    if config.schedule == "plateau":
+        callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))
+    try:
+        model.fit(stream, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, shuffle=False)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(str(run.root)) from None
+
+    model.load_weights(run.best_weights)
+    scores = sigmoid(model.predict(inference_dataset(val_set.images, config.batch_size), verbose=0))
+    thresholds = tune_thresholds(val_set.labels, scores)
+    metrics = multilabel_metrics(val_set.labels, apply_thresholds(scores, thresholds), data.class_names)
+    at_half = multilabel_metrics(val_set.labels, apply_thresholds(scores, [0.5] * scores.shape[1]), data.class_names)
+    metadata = ModelMetadata(data.class_names, thresholds, config.model, config.input_size, config.normalization)
+    save_classifier(model, metadata, run.model)
+
+    history = read_history(run.history)
+    result = TrainResult(
+        run=run,
+        metrics=metrics,
+        metrics_at_half=at_half,
+        thresholds=thresholds,
+        epochs=len(history["val_loss"]),
+        best_epoch=int(np.argmin(history["val_loss"])) + 1,
+        train_images_per_second=float(np.median(history["train_images_per_s"])),
+        wall_seconds=time.perf_counter() - started,
+    )
+    write_outputs(result, val_set, scores)
+    return result
+
+
+def write_outputs(result: TrainResult, val_set: Dataset, scores: np.ndarray) -> None:
+    run = result.run
+    summary = {
+        "thresholds": dict(zip(val_set.class_names, result.thresholds)),
+        "validation": result.metrics,
+        "validation_at_0.5": result.metrics_at_half,
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "train_images_per_second": result.train_images_per_second,
+        "wall_seconds": result.wall_seconds,
+    }
+    run.metrics.write_text(json.dumps(summary, indent=2) + "\n")
+    header = ";".join(["filename", *val_set.class_names, *(f"{n}_score" for n in val_set.class_names)])
+    rows = [
+        ";".join([name, *map(str, truth), *(f"{s:.6f}" for s in score)])
+        for name, truth, score in zip(val_set.table.filenames, val_set.labels, scores)
+    ]
+    run.predictions.write_text("\n".join([header, *rows]) + "\n")
+    plot_history(run.history, run.curves)
+    plot_precision_recall(val_set.labels, scores, result.thresholds, val_set.class_names, run.thresholds_plot)
