@@ -10,10 +10,12 @@ import keras
 from pvdefects.models.alexnet import alexnet
 from pvdefects.models.preprocessing import preprocessing_block
 from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
+from pvdefects.models.simple_cnn import simple_cnn
 
 # name -> function(inputs, num_classes, dropout) returning logits
 ARCHITECTURES: dict[str, Callable] = {
     "alexnet": alexnet,
+    "simple_cnn": simple_cnn,
     **{name: partial(resnet, blocks_per_stage=blocks) for name, blocks in BLOCKS_PER_STAGE.items()},
 }
 
