@@ -12,8 +12,9 @@ The first convolution is unpadded, as in Krizhevsky et al.; the others keep thei
 
 from __future__ import annotations
 
-import keras
 from keras import layers
+
+from pvdefects.models.blocks import conv_bn_relu
 
 # (filters, kernel, stride, padding, pool after it)
 FEATURES = (
@@ -26,17 +27,11 @@ FEATURES = (
 HIDDEN_UNITS = 4096
 
 
-def conv_bn_relu(x, filters: int, kernel: int, stride: int, padding: str, name: str):
-    x = layers.Conv2D(filters, kernel, stride, padding=padding, use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
-
-
 def alexnet(inputs, num_classes: int, dropout: float = 0.5):
     """Return AlexNet's logits for ``inputs`` (a normalised NHWC tensor)."""
     x = inputs
     for i, (filters, kernel, stride, padding, pool) in enumerate(FEATURES, start=1):
-        x = conv_bn_relu(x, filters, kernel, stride, padding, name=f"conv{i}")
+        x = conv_bn_relu(x, filters, kernel, stride, name=f"conv{i}", padding=padding)
         if pool:
             x = layers.MaxPooling2D(3, 2, name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)

@@ -7,6 +7,7 @@ from typing import Callable
 
 import keras
 
+from pvdefects.errors import UserError
 from pvdefects.models.alexnet import alexnet
 from pvdefects.models.preprocessing import preprocessing_block
 from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
@@ -36,9 +37,12 @@ def create_model(
     ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, none for ResNets).
     """
     if name not in ARCHITECTURES:
-        raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
+        raise UserError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
     inputs = keras.Input(shape=(None, None, 1), name="image")
     x = preprocessing_block(inputs, input_size, normalization)
     extra = {} if dropout is None else {"dropout": dropout}
-    logits = ARCHITECTURES[name](x, num_classes, **extra)
+    try:
+        logits = ARCHITECTURES[name](x, num_classes, **extra)
+    except ValueError as error:  # Keras: "Computed output size would be zero or negative"
+        raise UserError(f"input_size {input_size} is too small for {name}") from error
     return keras.Model(inputs, logits, name=name)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from keras import layers
 
+from pvdefects.models.blocks import conv_bn
+
 STAGE_CHANNELS = (64, 128, 256, 512)
 # blocks per stage: the paper's table 1, plus the task's one-block "resnet18"
 BLOCKS_PER_STAGE = {
@@ -24,19 +26,14 @@ BLOCKS_PER_STAGE = {
 }
 
 
-def conv_bn(x, filters: int, kernel: int, stride: int, name: str):
-    x = layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    return layers.BatchNormalization(name=f"{name}_bn")(x)
-
-
 def res_block(x, filters: int, stride: int, name: str):
     """ResBlock(c, s): two 3x3 convolutions and a shortcut, projected where the shape changes."""
-    shortcut = x
-    if stride != 1 or x.shape[-1] != filters:
-        shortcut = conv_bn(x, filters, 1, stride, name=f"{name}_shortcut")
     y = conv_bn(x, filters, 3, stride, name=f"{name}_1")
     y = layers.ReLU(name=f"{name}_1_relu")(y)
     y = conv_bn(y, filters, 3, 1, name=f"{name}_2")
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = conv_bn(x, filters, 1, stride, name=f"{name}_shortcut")
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.ReLU(name=f"{name}_out")(y)
 

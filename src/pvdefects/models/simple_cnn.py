@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from keras import layers
 
+from pvdefects.models.blocks import conv_bn_relu
+
 CHANNELS = (16, 32, 64, 128)
 
 
 def simple_cnn(inputs, num_classes: int, dropout: float = 0.0):
     x = inputs
     for i, filters in enumerate(CHANNELS, start=1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}_conv")(x)
-        x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
-        x = layers.ReLU(name=f"conv{i}_relu")(x)
+        x = conv_bn_relu(x, filters, 3, 1, name=f"conv{i}")
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if dropout:

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
+
+from pvdefects.evaluation.metrics import apply_thresholds, class_metrics, multilabel_metrics
+from pvdefects.evaluation.thresholds import best_f1_threshold, tune_thresholds
+
+rng = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_class_metrics_agree_with_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    truth = rng.random(60) < 0.3
+    predicted = rng.random(60) < 0.4
+    m = class_metrics(truth, predicted)
+    tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[0, 1]).ravel()
+    assert (m["tp"], m["fp"], m["tn"], m["fn"]) == (tp, fp, tn, fn)
+    assert m["precision"] == pytest.approx(precision_score(truth, predicted, zero_division=0))
+    assert m["recall"] == pytest.approx(recall_score(truth, predicted, zero_division=0))
+    assert m["specificity"] == pytest.approx(recall_score(~truth, ~predicted, zero_division=0))
+    assert m["f1"] == pytest.approx(f1_score(truth, predicted, zero_division=0))
+    assert m["accuracy"] == pytest.approx(accuracy_score(truth, predicted))
+
+
+def test_undefined_ratios_are_zero():
+    m = class_metrics(np.zeros(5), np.zeros(5))
+    assert m["precision"] == m["recall"] == m["f1"] == 0.0 and m["specificity"] == 1.0
+
+
+def test_mean_f1_over_classes():
+    truth = rng.random((50, 2)) < 0.3
+    predicted = rng.random((50, 2)) < 0.3
+    metrics = multilabel_metrics(truth, predicted, ["crack", "inactive"])
+    assert metrics["mean_f1"] == pytest.approx(f1_score(truth, predicted, average="macro", zero_division=0))
+    assert list(metrics["classes"]) == ["crack", "inactive"]
+
+
+def test_apply_thresholds_per_class():
+    scores = np.array([[0.2, 0.9], [0.6, 0.3]])
+    np.testing.assert_array_equal(apply_thresholds(scores, [0.5, 0.3]), [[0, 1], [1, 1]])
+
+
+def test_tuned_threshold_maximises_f1():
+    truth = rng.random(200) < 0.2
+    scores = np.clip(truth * 0.3 + rng.random(200) * 0.7, 0, 1)
+    threshold = best_f1_threshold(truth, scores)
+    tuned = f1_score(truth, scores >= threshold)
+    grid = max(f1_score(truth, scores >= t) for t in np.unique(scores))
+    assert tuned == pytest.approx(grid)
+    assert tuned >= f1_score(truth, scores >= 0.5)
+
+
+def test_thresholds_default_without_positives():
+    truth = np.zeros((10, 2))
+    truth[:3, 0] = 1
+    thresholds = tune_thresholds(truth, rng.random((10, 2)))
+    assert thresholds[1] == 0.5

@@ -1,0 +1,47 @@
+import json
+
+import pytest
+
+from pvdefects.errors import UserError
+from pvdefects.training.config import TrainConfig, load_config_file
+
+
+def test_file_overrides_defaults_and_updates_override_file(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"model": "alexnet", "learning_rate": 0.01}))
+    config = load_config_file(path).updated(learning_rate=0.5, epochs=None)
+    assert (config.model, config.learning_rate, config.epochs) == ("alexnet", 0.5, TrainConfig().epochs)
+
+
+def test_toml_config(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('model = "resnet34"\nbalance = 1.0\n')
+    assert load_config_file(path).balance == 1.0
+
+
+def test_round_trip(tmp_path):
+    config = TrainConfig(model="alexnet", dropout=0.3)
+    config.save(tmp_path / "config.json")
+    assert load_config_file(tmp_path / "config.json") == config
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"optimizer": "rmsprop"}, "optimizer must be one of adam, adamw, sgd"),
+        ({"val_fraction": 1.5}, "val_fraction"),
+        ({"folds": 5, "fold": 5}, "fold must be in 0..folds-1"),
+        ({"balance": 2.0}, "balance"),
+        ({"epochs": 0}, "epochs must be at least 1"),
+    ],
+)
+def test_invalid_values(changes, message):
+    with pytest.raises(UserError, match=message):
+        TrainConfig().updated(**changes).validate()
+
+
+def test_unknown_keys_named(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"learning_rat": 0.1}')
+    with pytest.raises(UserError, match="c.json: unknown config keys: learning_rat"):
+        load_config_file(path)

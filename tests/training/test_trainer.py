@@ -1,0 +1,96 @@
+"""End-to-end training on the tiny synthetic cells: files, thresholds, interruption and resume."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pvdefects.data.sources import load_dataset
+from pvdefects.evaluation.metrics import multilabel_metrics
+from pvdefects.evaluation.plots import read_history
+from pvdefects.inference.predictor import load_predictor
+from pvdefects.models.saving import load_classifier
+from pvdefects.training.callbacks import ResumableEarlyStopping, ValidationPass
+from pvdefects.training.config import TrainConfig
+from pvdefects.training.run_folder import RunFolder
+from pvdefects.training.trainer import TrainingInterrupted, resume_state, train
+
+TINY = dict(model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=2, epochs=2, warmup_epochs=0)
+
+
+def tiny_config(labels_csv, **changes) -> TrainConfig:
+    return TrainConfig(labels=str(labels_csv), **(TINY | changes))
+
+
+def test_training_writes_a_complete_run_folder(labels_csv, tmp_path):
+    run = RunFolder(tmp_path / "run")
+    result = train(tiny_config(labels_csv), run, verbose=0)
+    for path in (run.config, run.split, run.history, run.curves, run.model, run.metrics, run.predictions,
+                 run.thresholds_plot, run.best_weights):
+        assert path.exists(), path
+    assert list(run.tensorboard.rglob("events.out.tfevents.*"))
+    history = read_history(run.history)
+    assert len(history["val_loss"]) == result.epochs == 2
+    assert {"loss", "val_mean_f1", "val_f1_crack", "val_f1_inactive", "train_images_per_s"} <= set(history)
+
+    model, metadata = load_classifier(run.model)
+    assert metadata.class_names == ["crack", "inactive"] and metadata.thresholds == result.thresholds
+    assert metadata.architecture == "simple_cnn" and metadata.input_size == 32
+
+    # the stored metrics are those of the saved model on the validation rows at the stored thresholds
+    split = json.loads(run.split.read_text())
+    data = load_dataset(labels_csv)
+    val = data.subset(np.array([data.table.filenames.index(name) for name in split["validation"]]))
+    predictor = load_predictor(run.root)
+    recomputed = multilabel_metrics(val.labels, predictor.decisions(predictor.scores(val.images)), val.class_names)
+    assert recomputed == json.loads(run.metrics.read_text())["validation"]
+
+
+def test_same_seed_same_model(labels_csv, tmp_path):
+    a = train(tiny_config(labels_csv), RunFolder(tmp_path / "a"), verbose=0)
+    b = train(tiny_config(labels_csv), RunFolder(tmp_path / "b"), verbose=0)
+    assert read_history(a.run.history)["loss"] == pytest.approx(read_history(b.run.history)["loss"], rel=1e-4)
+
+
+def test_interrupted_run_resumes_where_it_stopped(labels_csv, tmp_path, monkeypatch):
+    run = RunFolder(tmp_path / "run")
+    config = tiny_config(labels_csv, epochs=3)
+    original = ValidationPass.on_epoch_end
+
+    def interrupt_in_second_epoch(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(ValidationPass, "on_epoch_end", interrupt_in_second_epoch)
+    with pytest.raises(TrainingInterrupted):
+        train(config, run, verbose=0)
+    assert len(read_history(run.history)["val_loss"]) == 1
+    assert not run.model.exists()
+
+    monkeypatch.setattr(ValidationPass, "on_epoch_end", original)
+    result = train(config, run, resume=True, verbose=0)
+    assert read_history(run.history)["epoch"] == [0, 1, 2]
+    assert result.epochs == 3 and run.model.exists()
+
+
+def test_resume_state_from_history(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,loss,val_loss\n0,1,0.9\n1,1,0.5\n2,1,0.7\n3,1,0.6\n")
+    assert resume_state(history, patience=8) == (0.5, 2)
+    assert resume_state(tmp_path / "absent.csv", patience=8) == (None, 0)
+
+
+class FakeModel:
+    stop_training = False
+
+
+@pytest.mark.parametrize(("resumed_wait", "stops_after"), [(0, 2), (1, 1)])
+def test_early_stopping_counts_from_resumed_state(resumed_wait, stops_after):
+    stopper = ResumableEarlyStopping(best=0.5, wait=resumed_wait, monitor="val_loss", patience=2)
+    stopper.set_model(FakeModel())
+    stopper.on_train_begin()
+    for epoch in range(5, 5 + stops_after):  # a resumed run starts at a later epoch
+        assert not stopper.model.stop_training
+        stopper.on_epoch_end(epoch, {"val_loss": 0.6})
+    assert stopper.model.stop_training
