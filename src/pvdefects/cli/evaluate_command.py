@@ -10,7 +10,7 @@ import typer
 
 
 def evaluate(
-    model: Annotated[Path, typer.Option(help="A run folder or a .keras model file.")],
+    model: Annotated[Path, typer.Option(help="A run folder, a .keras file, a SavedModel folder or a model.zip.")],
     labels: Annotated[Optional[str], typer.Option(help="Labels CSV to score against. Default: the built-in ELPV cells.")] = None,
     images_root: Annotated[Optional[Path], typer.Option(help="Folder the CSV's filenames are relative to.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics to this JSON file.")] = None,

@@ -67,9 +67,10 @@ def train(
     """Train a multi-label defect classifier and write a run folder.
 
     The run folder holds config.json, history.csv, curves.png, TensorBoard logs, checkpoints, the
-    best model as model.keras (with its tuned per-class thresholds inside), metrics.json,
-    val_predictions.csv and pr_curves.png. Without --labels it trains on all 2,624 ELPV cells of
-    the elpv-dataset package with one class, 'defective' (ELPV defect probability >= 0.5).
+    best model as model.keras (with its tuned per-class thresholds inside) and as model.zip (the
+    SavedModel submission, see `pvdefects export`), metrics.json, val_predictions.csv and
+    pr_curves.png. Without --labels it trains on all 2,624 ELPV cells of the elpv-dataset package
+    with one class, 'defective' (ELPV defect probability >= 0.5).
     """
     from pvdefects.training.run_folder import RunFolder
     from pvdefects.training.trainer import TrainingInterrupted
@@ -96,5 +97,8 @@ def train(
 
     print_metrics(result.metrics, f"best epoch {result.best_epoch} of {result.epochs}, tuned thresholds "
                   + ", ".join(f"{t:.2f}" for t in result.thresholds), console)
-    console.print(f"model: {run.model}\nmean F1 {result.metrics['mean_f1']:.3f} "
+    from pvdefects.export.savedmodel import export_model
+
+    export_model(run.model, run.export)
+    console.print(f"model: {run.model}, exported as {run.export}\nmean F1 {result.metrics['mean_f1']:.3f} "
                   f"(at 0.5: {result.metrics_at_half['mean_f1']:.3f}); {result.wall_seconds:.0f} s")

@@ -1,4 +1,8 @@
-"""Score a model against a labels CSV: the routine behind ``pvdefects evaluate``."""
+"""Score a model against a labels CSV: the routine behind ``pvdefects evaluate``.
+
+It uses only the predictor's decisions, so an exported model is scored through its signature's
+``y`` output exactly as the challenge server scores a submission.
+"""
 
 from __future__ import annotations
 
@@ -17,5 +21,5 @@ def evaluate(predictor: Predictor, labels_csv: str | Path | None, images_root: s
         raise UserError(
             f"{labels_csv}: classes {data.class_names} do not match the model's {predictor.class_names}"
         )
-    scores = predictor.scores(data.images)
-    return multilabel_metrics(data.labels, predictor.decisions(scores), data.class_names)
+    decisions, _ = predictor.predict(data.images)
+    return multilabel_metrics(data.labels, decisions, data.class_names)

@@ -1,11 +1,15 @@
-"""One interface over every form a trained model takes (a run folder, a ``.keras`` file, ...).
+"""One interface over every form a trained model takes (a run folder, a ``.keras`` file, an exported
+SavedModel folder or its zip).
 
-Prediction, evaluation and (later) scoring only need scores per class, the class names and the
-decision thresholds; :class:`Predictor` gives exactly that, whatever the model's form.
+Prediction and evaluation only need, per batch, the 0/1 decision and the score of each class, plus
+the class names; :class:`Predictor` gives exactly that, whatever the model's form. An exported model
+is used only through its ``serving_default`` signature: decisions are its ``y`` output, the way the
+challenge server scores submissions.
 """
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,22 +19,40 @@ import numpy as np
 from pvdefects.data.pipeline import inference_dataset
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import apply_thresholds
+from pvdefects.inference.tta import dihedral_views
+
+# float32 [B, H, W, 1] pixels 0-255 -> (0/1 decisions [B, C], sigmoid scores [B, C])
+BatchFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
 class Predictor:
     class_names: list[str]
     thresholds: list[float]
-    score_batch: Callable[[np.ndarray], np.ndarray]  # float32 [B, H, W, 1] 0-255 -> sigmoid scores [B, C]
+    run_batch: BatchFunction
     description: str
 
-    def scores(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        """Sigmoid scores ``[N, C]`` for uint8 or float images ``[N, H, W, 1]``."""
-        batches = [self.score_batch(batch.numpy()) for batch in inference_dataset(images, batch_size)]
-        return np.concatenate(batches) if batches else np.zeros((0, len(self.class_names)), np.float32)
+    def predict(self, images: np.ndarray, batch_size: int = 32, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Decisions (uint8 ``[N, C]``) and scores (float32 ``[N, C]``) for uint8 or float images
+        ``[N, H, W, 1]``. With ``tta`` the scores are averaged over flipped and rotated copies and
+        thresholded here."""
+        if images.ndim != 4 or images.shape[-1] != 1:
+            raise UserError(f"images must have shape [N, height, width, 1]; got {list(images.shape)}")
+        run = self.tta_batch if tta else self.run_batch
+        outputs = [run(batch.numpy()) for batch in inference_dataset(images, batch_size)]
+        if not outputs:
+            empty = np.zeros((0, len(self.class_names)), np.float32)
+            return empty.astype(np.uint8), empty
+        decisions, scores = (np.concatenate(parts) for parts in zip(*outputs))
+        return decisions.astype(np.uint8), scores.astype(np.float32)
 
-    def decisions(self, scores: np.ndarray) -> np.ndarray:
-        return apply_thresholds(scores, self.thresholds)
+    def tta_batch(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.mean([self.run_batch(np.ascontiguousarray(view))[1] for view in dihedral_views(batch)], axis=0)
+        return apply_thresholds(scores, self.thresholds), scores
+
+    def scores(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """Sigmoid scores ``[N, C]``."""
+        return self.predict(images, batch_size)[1]
 
 
 def keras_predictor(path: Path) -> Predictor:
@@ -38,19 +60,31 @@ def keras_predictor(path: Path) -> Predictor:
     from pvdefects.training.callbacks import sigmoid
 
     model, metadata = load_classifier(path)
-    return Predictor(
-        metadata.class_names,
-        metadata.thresholds,
-        lambda batch: sigmoid(np.asarray(model(batch, training=False))),
-        f"{metadata.architecture} ({path})",
-    )
+
+    def run_batch(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores = sigmoid(np.asarray(model(batch, training=False)))
+        return apply_thresholds(scores, metadata.thresholds), scores
+
+    return Predictor(metadata.class_names, metadata.thresholds, run_batch, f"{metadata.architecture} ({path})")
+
+
+def savedmodel_predictor(path: Path) -> Predictor:
+    from pvdefects.export.savedmodel import load_submission
+
+    served = load_submission(path)
+    metadata = served.metadata
+    return Predictor(metadata.class_names, metadata.thresholds, served, f"{metadata.architecture} SavedModel ({path})")
 
 
 def load_predictor(path: str | Path) -> Predictor:
-    """A run folder (its ``model.keras``) or a ``.keras`` file."""
+    """A run folder (its ``model.keras``), a ``.keras`` file, a SavedModel folder or a zip of one."""
     path = Path(path)
     if path.is_dir() and (path / "model.keras").is_file():
         return keras_predictor(path / "model.keras")
     if path.is_file() and path.suffix == ".keras":
         return keras_predictor(path)
-    raise UserError(f"{path}: not a model (expected a run folder with model.keras, or a .keras file)")
+    if (path.is_dir() and (path / "saved_model.pb").is_file()) or (path.is_file() and zipfile.is_zipfile(path)):
+        return savedmodel_predictor(path)
+    raise UserError(
+        f"{path}: not a model (expected a run folder, a .keras file, a SavedModel folder or a model.zip)"
+    )

@@ -18,6 +18,7 @@ class RunFolder:
     backup = property(lambda self: self.root / "checkpoints" / "backup")
     tensorboard = property(lambda self: self.root / "tensorboard")
     model = property(lambda self: self.root / "model.keras")
+    export = property(lambda self: self.root / "model.zip")  # the SavedModel submission
     metrics = property(lambda self: self.root / "metrics.json")
     predictions = property(lambda self: self.root / "val_predictions.csv")
     thresholds_plot = property(lambda self: self.root / "pr_curves.png")

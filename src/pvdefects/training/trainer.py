@@ -21,6 +21,7 @@ from pvdefects.data.split import kfold_splits, train_val_split
 from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
 from pvdefects.evaluation.plots import plot_history, plot_precision_recall, read_history
 from pvdefects.evaluation.thresholds import tune_thresholds
+from pvdefects.inference.predict_files import write_predictions
 from pvdefects.models import create_model
 from pvdefects.models.saving import ModelMetadata, save_classifier
 from pvdefects.training.callbacks import (
@@ -186,11 +187,6 @@ def write_outputs(result: TrainResult, val_set: Dataset, scores: np.ndarray) -> 
         "wall_seconds": result.wall_seconds,
     }
     run.metrics.write_text(json.dumps(summary, indent=2) + "\n")
-    header = ";".join(["filename", *val_set.class_names, *(f"{n}_score" for n in val_set.class_names)])
-    rows = [
-        ";".join([name, *map(str, truth), *(f"{s:.6f}" for s in score)])
-        for name, truth, score in zip(val_set.table.filenames, val_set.labels, scores)
-    ]
-    run.predictions.write_text("\n".join([header, *rows]) + "\n")
+    write_predictions(run.predictions, val_set.table.filenames, val_set.class_names, val_set.labels, scores)
     plot_history(run.history, run.curves)
     plot_precision_recall(val_set.labels, scores, result.thresholds, val_set.class_names, run.thresholds_plot)

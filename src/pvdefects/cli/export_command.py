@@ -1,0 +1,22 @@
+"""``pvdefects export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def export(
+    model: Annotated[Path, typer.Argument(help="A run folder or a .keras model file.", show_default=False)],
+    out: Annotated[
+        Optional[Path], typer.Option(help="The zip to write. Default: model.zip beside model.keras.", show_default=False)
+    ] = None,
+) -> None:
+    """Write MODEL as a SavedModel submission zip (input x: raw pixels; outputs y: 0/1 decisions,
+    scores: probabilities; see docs/submission-format.md), checked by reloading it."""
+    from pvdefects.export.savedmodel import export_model
+
+    path = export_model(model, out)
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), reloaded and checked")

@@ -1,0 +1,44 @@
+"""``pvdefects predict``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pvdefects.errors import UserError
+
+
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model.zip, a SavedModel folder, a .keras file or a run folder.", show_default=False)],
+    images: Annotated[Optional[list[Path]], typer.Argument(help="Image files to score.", show_default=False)] = None,
+    folder: Annotated[Optional[Path], typer.Option("--dir", help="Score every image in this folder.", show_default=False)] = None,
+    csv_file: Annotated[Optional[Path], typer.Option("--csv", help="Score the images in this CSV's 'filename' column.", show_default=False)] = None,
+    images_root: Annotated[Optional[Path], typer.Option(help="Folder the --csv filenames are relative to. Default: the CSV's folder.", show_default=False)] = None,
+    out: Annotated[Path, typer.Option(help="The predictions CSV to write.")] = Path("predictions.csv"),
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per model call.")] = 32,
+    tta: Annotated[bool, typer.Option(help="Average the scores over the 8 flips and quarter turns of each image (8x slower).")] = False,
+) -> None:
+    """Score images with MODEL and write filename;<class>...;<class>_score... (0/1 decisions at the
+    model's tuned thresholds, then sigmoid scores)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pvdefects.inference.inputs import images_to_predict
+    from pvdefects.inference.predict_files import predict_files, write_predictions
+    from pvdefects.inference.predictor import load_predictor
+
+    entries = images_to_predict(images, folder, csv_file, images_root)
+    if not out.parent.is_dir():
+        raise UserError(f"{out.parent}: folder not found (for --out)")
+    predictor = load_predictor(model)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("scoring", total=len(entries))
+        decisions, scores = predict_files(
+            predictor, [path for _, path in entries], batch_size, tta, on_batch=lambda done: progress.advance(task, done)
+        )
+    write_predictions(out, [name for name, _ in entries], predictor.class_names, decisions, scores)
+    positives = ", ".join(f"{name} {int(count)}" for name, count in zip(predictor.class_names, decisions.sum(axis=0)))
+    typer.echo(f"wrote {out}: {len(entries)} images; positive: {positives}")

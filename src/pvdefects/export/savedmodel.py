@@ -1,0 +1,203 @@
+"""The submission format: a SavedModel whose ``serving_default`` signature maps raw pixels to decisions.
+
+Input ``x``: float32 ``[batch, height, width, 1]``, grayscale 0-255 as read from the PNG.
+Outputs ``y`` (0/1 decisions at the tuned thresholds) and ``scores`` (sigmoid probabilities), both
+float32 ``[batch, num_classes]``. The metadata (class names, thresholds, ...) travels inside as the
+asset ``metadata.json``. Servers find the tensors by these names, so they never change; see
+``docs/submission-format.md``.
+
+The serving function is deliberately plain (the Keras model called with ``training=False``, a
+sigmoid and a comparison) so that a static check of its ops can allow only conv-net inference.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from google.protobuf.message import DecodeError
+
+from pvdefects.errors import UserError
+from pvdefects.export.archive import safe_extract, zip_folder
+from pvdefects.models.saving import ModelMetadata, load_classifier
+from pvdefects.training.callbacks import sigmoid
+from pvdefects.training.run_folder import RunFolder
+
+SIGNATURE = "serving_default"
+INPUT = "x"
+OUTPUTS = ("y", "scores")
+METADATA_ASSET = "metadata.json"
+CHECK_IMAGES = 4  # random cells the reloaded export must score like the in-memory model
+CHECK_SIZE = 300  # pixels: the side of an ELPV cell
+CHECK_TOLERANCE = 1e-5
+
+
+class ExportCheckFailed(UserError):
+    """The reloaded export scores differently from the model it came from. Not the user's fault,
+    but reported the same way (one line, no file left behind), with exit status 1."""
+
+    exit_code = 1
+
+
+class ServingModule(tf.Module):
+    """What the SavedModel tracks: the Keras model, the thresholds and ``metadata.json``."""
+
+    def __init__(self, model: keras.Model, thresholds: list[float], metadata_file: Path):
+        super().__init__()
+        self.model = model
+        self.thresholds = tuple(float(t) for t in thresholds)
+        self.metadata = tf.saved_model.Asset(str(metadata_file))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name=INPUT)])
+    def serve(self, x):
+        scores = tf.sigmoid(self.model(x, training=False))
+        decisions = tf.cast(scores >= tf.constant(self.thresholds, tf.float32), tf.float32)
+        return {"y": decisions, "scores": scores}
+
+
+def write_savedmodel(model: keras.Model, metadata: ModelMetadata, folder: str | Path) -> Path:
+    """Write ``model`` with ``metadata`` as a SavedModel folder (``saved_model.pb``, ``variables/``, ``assets/``)."""
+    folder = Path(folder)
+    with tempfile.TemporaryDirectory(prefix="pvdefects-metadata-") as scratch:
+        metadata_file = Path(scratch) / METADATA_ASSET
+        metadata_file.write_text(json.dumps(asdict(metadata), indent=2) + "\n")
+        module = ServingModule(model, metadata.thresholds, metadata_file)
+        tf.saved_model.save(module, str(folder), signatures={SIGNATURE: module.serve})
+    return folder
+
+
+@dataclass
+class ServingModel:
+    """A loaded submission: its ``serving_default`` signature and its metadata."""
+
+    signature: tf.types.experimental.ConcreteFunction
+    metadata: ModelMetadata
+    source: Path
+    loaded: object  # the loaded SavedModel; the signature needs it alive
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, scores)`` for float32 ``[B, H, W, 1]`` pixels, checked against the contract."""
+        outputs = self.signature(**{INPUT: tf.constant(x, tf.float32)})
+        y, scores = (np.asarray(outputs[name]) for name in OUTPUTS)
+        expected = (len(x), len(self.metadata.class_names))
+        if y.shape != expected or scores.shape != expected:
+            raise UserError(
+                f"{self.source}: outputs have shapes y {y.shape}, scores {scores.shape}; expected {expected} "
+                f"(batch, classes {self.metadata.class_names})"
+            )
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise UserError(f"{self.source}: output 'y' must hold only 0 and 1")
+        return y, scores
+
+
+def read_metadata(folder: Path, label: Path) -> ModelMetadata:
+    path = folder / "assets" / METADATA_ASSET
+    try:
+        return ModelMetadata(**json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise UserError(f"{label}: no assets/{METADATA_ASSET} (class names and thresholds)") from None
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
+        raise UserError(f"{label}: invalid assets/{METADATA_ASSET} ({error})") from None
+
+
+def check_signature(signature, label: Path) -> None:
+    """Input exactly ``x`` (float32, rank 4) and outputs ``y`` and ``scores``."""
+    inputs = signature.structured_input_signature[1]
+    if list(inputs) != [INPUT]:
+        raise UserError(f"{label}: signature '{SIGNATURE}' must take one input '{INPUT}'; it takes {sorted(inputs)}")
+    spec = inputs[INPUT]
+    if spec.dtype != tf.float32 or spec.shape.rank != 4:
+        raise UserError(f"{label}: input '{INPUT}' must be float32 [batch, height, width, 1]; it is {spec}")
+    outputs = signature.structured_outputs
+    missing = [name for name in OUTPUTS if not isinstance(outputs, dict) or name not in outputs]
+    if missing:
+        raise UserError(f"{label}: signature '{SIGNATURE}' lacks the output(s) {', '.join(missing)}")
+
+
+def load_savedmodel(folder: str | Path, label: str | Path | None = None) -> ServingModel:
+    """Load and check a SavedModel folder; ``label`` names it in errors (default: the folder)."""
+    folder = Path(folder)
+    label = Path(label or folder)
+    if not (folder / "saved_model.pb").is_file():
+        raise UserError(f"{label}: no saved_model.pb; not a SavedModel")
+    try:
+        loaded = tf.saved_model.load(str(folder))
+    except (OSError, ValueError, DecodeError, tf.errors.OpError) as error:
+        raise UserError(f"{label}: cannot load the SavedModel ({str(error).splitlines()[0]})") from None
+    signature = loaded.signatures.get(SIGNATURE)
+    if signature is None:
+        raise UserError(f"{label}: no '{SIGNATURE}' signature (it has: {', '.join(loaded.signatures) or 'none'})")
+    check_signature(signature, label)
+    return ServingModel(signature, read_metadata(folder, label), label, loaded)
+
+
+def savedmodel_root(folder: Path, label: Path) -> Path:
+    """``folder`` if it holds ``saved_model.pb``, else its only subfolder that does (a zipped folder)."""
+    if (folder / "saved_model.pb").is_file():
+        return folder
+    nested = [child for child in folder.iterdir() if (child / "saved_model.pb").is_file()]
+    if len(nested) == 1 and len(list(folder.iterdir())) == 1:
+        return nested[0]
+    raise UserError(f"{label}: no saved_model.pb at the root of the zip; not a SavedModel submission")
+
+
+def load_submission(path: str | Path) -> ServingModel:
+    """A SavedModel folder, or a zip of one (unpacked to a temporary folder, removed once loaded)."""
+    path = Path(path)
+    if path.is_dir():
+        return load_savedmodel(path)
+    with tempfile.TemporaryDirectory(prefix="pvdefects-submission-") as scratch:
+        return load_savedmodel(savedmodel_root(safe_extract(path, scratch), path), label=path)
+
+
+def keras_file_of(source: str | Path) -> Path:
+    """The ``.keras`` file of a run folder, or ``source`` itself."""
+    source = Path(source)
+    keras_file = RunFolder(source).model if source.is_dir() else source
+    if keras_file.suffix != ".keras" or not keras_file.is_file():
+        raise UserError(f"{source}: not a model to export (expected a run folder with model.keras, or a .keras file)")
+    return keras_file
+
+
+def check_export(model: keras.Model, zip_path: Path) -> float:
+    """Reload ``zip_path`` as a server would and compare its scores with ``model``'s; returns the
+    largest absolute difference, or raises :class:`ExportCheckFailed` above the tolerance."""
+    images = np.random.default_rng(0).uniform(0, 255, (CHECK_IMAGES, CHECK_SIZE, CHECK_SIZE, 1)).astype(np.float32)
+    expected = sigmoid(np.asarray(model(images, training=False)))
+    _, scores = load_submission(zip_path)(images)
+    difference = float(np.max(np.abs(scores - expected)))
+    if not difference <= CHECK_TOLERANCE:
+        raise ExportCheckFailed(
+            f"{zip_path}: the reloaded export's scores differ from the model's by {difference:.2e} "
+            f"(tolerance {CHECK_TOLERANCE:g}); nothing written"
+        )
+    return difference
+
+
+def export_classifier(model: keras.Model, metadata: ModelMetadata, out: str | Path) -> Path:
+    """Write ``model`` as a verified ``model.zip`` at ``out``; on any failure no file is left there."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UserError(f"{out.parent}: folder not found")
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with tempfile.TemporaryDirectory(prefix="pvdefects-export-") as scratch:
+            zip_folder(write_savedmodel(model, metadata, Path(scratch) / "savedmodel"), partial)
+        check_export(model, partial)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return out
+
+
+def export_model(source: str | Path, out: str | Path | None = None) -> Path:
+    """Export a run folder's ``model.keras`` (or a ``.keras`` file) to ``out``, by default the
+    ``.zip`` beside it (``<run>/model.zip``)."""
+    keras_file = keras_file_of(source)
+    model, metadata = load_classifier(keras_file)
+    return export_classifier(model, metadata, out or keras_file.with_suffix(".zip"))
