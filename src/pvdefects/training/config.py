@@ -91,8 +91,8 @@ class TrainConfig:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
 
-def load_config_file(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
-    """Read a ``.json`` or ``.toml`` config file over ``base`` (the defaults)."""
+def read_settings_file(path: str | Path) -> dict:
+    """The table of settings in a ``.json`` or ``.toml`` file, as written (not yet checked)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -103,6 +103,12 @@ def load_config_file(path: str | Path, base: TrainConfig | None = None) -> Train
         raise UserError(f"{path}: invalid config file ({error})") from None
     if not isinstance(values, dict):
         raise UserError(f"{path}: a config file holds a table of settings")
+    return values
+
+
+def load_config_file(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
+    """Read a ``.json`` or ``.toml`` config file over ``base`` (the defaults)."""
+    values = read_settings_file(path)
     try:
         return (base or TrainConfig()).updated(**values)
     except UserError as error:

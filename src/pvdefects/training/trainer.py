@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,8 +100,13 @@ def train(
     verbose: int | str = "auto",
     console: Console | None = None,
     data: Dataset | None = None,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainResult:
-    """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch."""
+    """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch.
+
+    ``extra_callbacks`` run after the built-in ones, so they see each epoch's ``val_*`` logs
+    (``pvdefects tune`` uses this to report the validation curve to Optuna's pruner).
+    """
     console = console or Console()
     started = time.perf_counter()
     config.validate()
@@ -144,6 +150,7 @@ def train(
         HistoryPlot(run.history, run.curves),
         keras.callbacks.ProgbarLogger(),
         MetricsTable(validation, console),
+        *extra_callbacks,
     ]
     if config.schedule == "plateau":
         callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))

@@ -1,0 +1,93 @@
+"""``pvdefects tune``: a hyperparameter study with Optuna."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from pvdefects.errors import UserError
+from pvdefects.training.config import TrainConfig, load_config_file, read_settings_file
+
+
+def tune(
+    labels: Annotated[Optional[str], typer.Option(help="Labels CSV (filename;<class>;...). Default: the config's, else the built-in ELPV cells.")] = None,
+    images_root: Annotated[Optional[Path], typer.Option(help="Folder the CSV's filenames are relative to. Default: the CSV's folder.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Base settings (.json/.toml, as for train). The settings it names are not searched unless --space or --param asks.")] = None,
+    space: Annotated[Optional[Path], typer.Option(help="Search space file (.toml/.json): NAME = value | [choices] | {low, high, log, step}.")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Fix or restrict one dimension: NAME=VALUE, NAME=A,B,C or NAME=LOW..HIGH[:log]. Repeatable.")] = None,
+    default_space: Annotated[bool, typer.Option(help="Start from the built-in search space (see docs/hyperparameters.md); --no-default-space searches only --space and --param.")] = True,
+    study_name: Annotated[Optional[str], typer.Option(help="Study name; an existing study of that name is resumed. Default: study-<date>-<time>.")] = None,
+    studies_dir: Annotated[Path, typer.Option(help="Folder that holds the study folders.")] = Path("studies"),
+    storage: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL of the study database, e.g. postgresql://user@host/db to share a study between machines. Default: sqlite in the study folder.")] = None,
+    n_trials: Annotated[int, typer.Option(help="Trials to run in this process (0: only rewrite the report).")] = 20,
+    timeout: Annotated[Optional[float], typer.Option(help="Start no trial after this many seconds.")] = None,
+    objective: Annotated[str, typer.Option(help="mean_f1 (validation mean F1 at tuned thresholds, maximised) or val_loss (minimised).")] = "mean_f1",
+    pruning: Annotated[bool, typer.Option(help="Stop trials whose validation curve is below the median of earlier trials.")] = True,
+    sampler_seed: Annotated[Optional[int], typer.Option(help="Seed of the TPE sampler (leave unset when several machines share a study).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each trial's epochs, not just one line per trial.")] = False,
+) -> None:
+    """Search hyperparameters with Optuna; every trial is a run folder under <study>/trials/.
+
+    The study folder gets study.db (unless --storage), trials.csv, best_config.json (for
+    `pvdefects train --config`), search_space.json and plots: optimization_history.png,
+    param_importances.png, slices.png, intermediate_values.png. Run the same command again
+    (same --study-name) to add trials to the study.
+    """
+    import optuna
+
+    from pvdefects.data.sources import load_dataset
+    from pvdefects.training.trainer import TrainingInterrupted
+    from pvdefects.tuning.report import write_report, write_text_atomically
+    from pvdefects.tuning.search_space import build_space
+    from pvdefects.tuning.study import (
+        OBJECTIVES,
+        StudyFolder,
+        TrialObjective,
+        check_objective,
+        open_study,
+        run_trials,
+    )
+
+    if n_trials < 0 or (timeout is not None and timeout <= 0):
+        raise UserError("--n-trials must be >= 0 and --timeout > 0")
+    base = load_config_file(config) if config else TrainConfig()
+    base = base.updated(labels=labels, images_root=str(images_root) if images_root else None).validate()
+    fixed_by_config = set(read_settings_file(config)) if config else set()
+    search = build_space(fixed_by_config, space, param or [], default_space).check(base)
+    check_objective(objective, search, base)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from us
+    console = Console()
+    name = study_name or f"study-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = StudyFolder(studies_dir / name)
+    study = open_study(name, folder, objective, storage, pruning, sampler_seed)
+    folder.root.mkdir(parents=True, exist_ok=True)
+
+    interrupted = False
+    if n_trials:
+        described = json.dumps(search.to_data(), indent=2) + "\n"
+        if folder.search_space.exists() and folder.search_space.read_text() != described:
+            console.print(f"[yellow]note:[/] the search space differs from {folder.search_space}; replacing it")
+        write_text_atomically(folder.search_space, described)
+        console.print(f"study [bold]{name}[/] ({OBJECTIVES[objective].description}), "
+                      f"{len(study.trials)} trials so far; search space:")
+        for dimension, spec in search.dimensions.items():
+            console.print(f"  {dimension:<15} {spec.describe()}", highlight=False)
+        data = load_dataset(base.labels, base.images_root)
+        trial_console = console if verbose else Console(quiet=True)
+        trials = TrialObjective(base, search, data, folder, objective, trial_console, verbose=2 if verbose else 0)
+        try:
+            run_trials(study, trials, n_trials, timeout, console)
+        except (TrainingInterrupted, KeyboardInterrupt):
+            interrupted = True
+    write_report(study, folder, objective, console)
+    console.print(f"to add trials, run the same command with --study-name {name}")
+    if interrupted:
+        console.print("[yellow]Interrupted.[/] The unfinished trial is marked failed.")
+        raise typer.Exit(130)
+

@@ -1,0 +1,1 @@
+"""Hyperparameter studies with Optuna: search space, pruning, the study and its report."""
