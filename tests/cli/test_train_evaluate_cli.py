@@ -45,6 +45,15 @@ def test_train_then_evaluate(labels_csv, tmp_path):
     for name, values in expected["classes"].items():
         assert written["classes"][name] == pytest.approx(values)
 
+    # 0.5 stays available beside the tuned thresholds; the JSON goes to evaluation.json by default
+    result = pvdefects("evaluate", "--model", str(run), "--labels", str(labels_csv), "--threshold", "0.5", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    at_half = json.loads((tmp_path / "evaluation.json").read_text())
+    assert at_half["thresholds"] == [0.5, 0.5]
+    expected = evaluate(load_predictor(run), labels_csv, threshold=0.5)
+    for name, values in expected["classes"].items():
+        assert at_half["classes"][name] == pytest.approx(values)
+
 
 def bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
     """name -> (labels CSV, the text the one-line error must contain)."""
