@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from pvdefects.cli import evaluate_command, train_command
+from pvdefects.cli import evaluate_command, score_command, train_command
 from pvdefects.cli.quiet import import_tensorflow_quietly
 from pvdefects.errors import UserError
 
@@ -19,10 +19,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-HEAVY_COMMANDS = {"train", "evaluate"}  # the commands that load TensorFlow
+HEAVY_COMMANDS = {"train", "evaluate", "score"}  # the commands that load TensorFlow
 app.command("train")(train_command.train)
 app.command("evaluate")(evaluate_command.evaluate)
 app.command("models")(train_command.models)
+app.command("score")(score_command.score)
 
 
 def main() -> None:
