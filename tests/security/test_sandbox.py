@@ -136,4 +136,4 @@ def test_a_huge_allocation_hits_the_memory_limit(build, unpacked, images, work):
         return {"y": decisions_like(x, tf.reduce_mean(big))}
 
     message = rejection(unpacked(build(body)), images, work, SandboxLimits(wall_seconds=60, memory_bytes=3 << 30))
-    assert "sandbox" in message and ("memory" in message.lower() or "ResourceExhausted" in message), message
+    assert "OOM when allocating tensor with shape[100000,100000]" in message or "crashed" in message, message

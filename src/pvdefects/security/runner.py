@@ -19,6 +19,8 @@ DECISIONS_FILE = "decisions.npy"
 ERROR_FILE = "error.txt"
 FAILED = 3
 SIGNATURE = "serving_default"
+# lines of TensorFlow's error messages that say where, not what
+_WHERE = ("Graph execution error", "Detected at node", "<stack traces unavailable>", "File ", "[[", "Hint:", "[Op:")
 
 
 def set_limits(memory_bytes: int, cpu_seconds: int, file_bytes: int, processes: int | None) -> None:
@@ -63,6 +65,13 @@ def predict(model_dir: str, images_path: str, batch_size: int) -> "np.ndarray":
     return np.concatenate(batches)
 
 
+def summary(error: Exception) -> str:
+    """One line that says what went wrong: TensorFlow's messages start with where it happened."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    what = [line for line in lines if not line.startswith(_WHERE)] or lines or [""]
+    return f"{type(error).__name__}: {what[0]}"[:300]
+
+
 def write_atomically(path: Path, write) -> None:
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as stream:
@@ -91,9 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         decisions = predict(args.model_dir, args.images, args.batch_size)
         write_atomically(args.output_dir / DECISIONS_FILE, lambda stream: np.save(stream, decisions, allow_pickle=False))
     except Exception as error:  # noqa: BLE001 - whatever the model does, report one line and stop
-        lines = str(error).strip().splitlines() or [""]
-        message = f"{type(error).__name__}: {lines[0]}"[:300]
-        write_atomically(args.output_dir / ERROR_FILE, lambda stream: stream.write(message.encode()))
+        write_atomically(args.output_dir / ERROR_FILE, lambda stream: stream.write(summary(error).encode()))
         return FAILED
     return 0
 

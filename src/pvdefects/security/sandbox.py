@@ -13,11 +13,13 @@ model, and the parent kills the whole process group at the wall-clock limit.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -82,8 +84,13 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[: depth + 1]) for depth in range(len(parts))]
 
 
-def _file_system(model_dir: Path, input_dir: Path, output_dir: Path) -> list[str]:
-    """bwrap options that build the child's whole file system."""
+def _file_system(model_dir: Path, input_dir: Path, output_dir: Path, tmp_bytes: int) -> list[str]:
+    """bwrap options that build the child's whole file system.
+
+    The tmpfs ``/tmp``, ``/proc`` and ``/dev`` come first, so that binds below ``/tmp`` (a venv
+    there, say) land on top of the tmpfs instead of under it.
+    """
+    options = ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     binds = [(path, path) for path in SYSTEM_LIBRARIES if os.path.isdir(path) and not os.path.islink(path)]
     binds += [(path, path) for path in _python_prefixes()]
     binds += [
@@ -91,8 +98,8 @@ def _file_system(model_dir: Path, input_dir: Path, output_dir: Path) -> list[str
         (str(model_dir), str(INSIDE / "model")),
         (str(input_dir), str(INSIDE / "input")),
     ]
-    options: list[str] = []
-    for directory in sorted({a for _, inside in binds + [("", str(INSIDE / "output"))] for a in _ancestors(inside)}):
+    ancestors = {a for _, inside in binds + [("", str(INSIDE / "output"))] for a in _ancestors(inside)}
+    for directory in sorted(ancestors - {"/tmp", "/proc", "/dev"}):
         options += ["--perms", "0755", "--dir", directory]  # bwrap would create them 0700
     for source, inside in binds:
         options += ["--ro-bind", source, inside]
@@ -143,13 +150,26 @@ def _map_sandbox_user(info_fd: int, block_fd: int, timeout: float) -> None:
     os.write(block_fd, b"1")
 
 
+def _read_child_file(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of a file the child wrote, or None where there is no regular file.
+
+    The child controls its output folder: no symbolic link is followed (it would resolve here, on
+    the host) and nothing but a regular file is read (a FIFO would block us).
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return stream.read(limit)
+
+
 def _last_line(path: Path, limit: int = 4096) -> str:
-    """The last non-empty line of a log the child wrote (read from its end only)."""
-    if not path.is_file():
-        return ""
-    with open(path, "rb") as stream:
-        stream.seek(max(0, path.stat().st_size - limit))
-        lines = [line for line in stream.read().decode(errors="replace").splitlines() if line.strip()]
+    """The last non-empty line of a log or error file the child wrote (read from its end only)."""
+    data = _read_child_file(path, 1 << 20) or b""
+    lines = [line for line in data[-limit:].decode(errors="replace").splitlines() if line.strip()]
     return lines[-1].strip()[:300] if lines else ""
 
 
@@ -166,6 +186,39 @@ def _prepare(work: Path, model_dir: Path, images: np.ndarray, drop_root: bool) -
     return input_dir, output_dir
 
 
+def _sandbox_command(bwrap: str, runner: list[str], work: Path, model_dir: Path, limits: SandboxLimits) -> list[str]:
+    """bwrap's command line around ``python runner...``; the caller adds the user-mapping options."""
+    return [
+        bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+        *_sandbox_environment(), *_file_system(model_dir, work / "input", work / "output", limits.tmp_bytes),
+        "--chdir", "/tmp", "--", sys.executable, *runner,
+        str(INSIDE / "model"), str(INSIDE / "input" / "images.npy"), str(INSIDE / "output"),
+    ]
+
+
+def _wait(child: subprocess.Popen, limits: SandboxLimits, mapping: tuple[int, int] | None, log: Path) -> None:
+    """Map the sandbox user (when dropping root), then wait for the child until the wall-clock limit."""
+    deadline = time.monotonic() + limits.wall_seconds
+    if mapping:
+        info_read, block_write = mapping
+        try:
+            _map_sandbox_user(info_read, block_write, limits.wall_seconds)
+        except (SandboxUnavailable, OSError) as error:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            raise SandboxUnavailable(f"could not set up the sandbox ({error}): {_last_line(log)}") from None
+        finally:
+            os.close(info_read)
+            os.close(block_write)
+    try:
+        child.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        raise Rejected(
+            f"the model ran longer than the {limits.wall_seconds:g} s allowed and was stopped (an endless loop?); "
+            "it must score the images well within that time"
+        ) from None
+
+
 def run_model(
     model_dir: Path,
     images: np.ndarray,
@@ -176,8 +229,8 @@ def run_model(
     """The model's ``y`` for ``images`` (uint8 [N, H, W, 1]), computed in a child process.
 
     ``work`` is a private, empty folder that the caller removes afterwards. With ``sandboxed``
-    False (only for models one trusts) the child runs without bubblewrap, under the same limits.
-    Raises :class:`Rejected` when the model fails, crashes or runs too long.
+    False (only for models one trusts) the child runs without bubblewrap, under the same rlimits
+    and timeout. Raises :class:`Rejected` when the model fails, crashes or runs too long.
     """
     bwrap = bubblewrap()
     if sandboxed and bwrap is None:
@@ -185,49 +238,30 @@ def run_model(
     drop_root = sandboxed and os.geteuid() == 0
     input_dir, output_dir = _prepare(work, model_dir, images, drop_root)
     runner = ["-s", "-m", "pvdefects.security.runner", *_limit_options(limits)]
-    pass_fds: tuple[int, ...] = ()
-    if sandboxed:
-        command = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
-                   "--hostname", "sandbox", *_sandbox_environment(), *_file_system(model_dir, input_dir, output_dir),
-                   "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_bytes),
-                   "--tmpfs", "/tmp", "--chdir", "/tmp"]
-        if drop_root:
-            info_read, info_write = os.pipe()
-            block_read, block_write = os.pipe()
-            pass_fds = (info_write, block_read)
-            command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                        "--info-fd", str(info_write), "--userns-block-fd", str(block_read)]
-            runner.append(f"--drop-to={SANDBOX_UID}")
-        command += [sys.executable, *runner, str(INSIDE / "model"), str(INSIDE / "input" / "images.npy"),
-                    str(INSIDE / "output")]
-        environment = None
-    else:
+    environment, pass_fds, mapping = None, (), None
+    if not sandboxed:
         command = [sys.executable, *runner, str(model_dir), str(input_dir / "images.npy"), str(output_dir)]
         environment = {**os.environ, "PYTHONPATH": str(Path(pvdefects.__file__).parents[1]), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    elif not drop_root:
+        command = _sandbox_command(bwrap, runner, work, model_dir, limits)
+    else:
+        info_read, info_write = os.pipe()
+        block_read, block_write = os.pipe()
+        pass_fds, mapping = (info_write, block_read), (info_read, block_write)
+        command = _sandbox_command(bwrap, [*runner, f"--drop-to={SANDBOX_UID}"], work, model_dir, limits)
+        command[1:1] = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                        "--info-fd", str(info_write), "--userns-block-fd", str(block_read)]
 
     log = work / "log.txt"
-    with open(log, "wb") as log_stream:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_stream, stderr=log_stream,
-                                 pass_fds=pass_fds, start_new_session=True, env=environment)
     try:
-        if drop_root:
-            os.close(info_write)
-            os.close(block_read)
-            try:
-                _map_sandbox_user(info_read, block_write, limits.wall_seconds)
-            except (SandboxUnavailable, OSError) as error:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-                raise SandboxUnavailable(f"could not set up the sandbox ({error}): {_last_line(log)}") from None
-            finally:
-                os.close(info_read)
-                os.close(block_write)
-        child.wait(timeout=limits.wall_seconds)
-    except subprocess.TimeoutExpired:
-        raise Rejected(
-            f"the model ran longer than the {limits.wall_seconds:g} s allowed and was stopped (an endless loop?); "
-            "it must score the images well within that time"
-        ) from None
+        with open(log, "wb") as log_stream:
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_stream, stderr=log_stream,
+                                     pass_fds=pass_fds, start_new_session=True, env=environment)
+    finally:
+        for descriptor in pass_fds:
+            os.close(descriptor)  # the child holds its own copies
+    try:
+        _wait(child, limits, mapping, log)
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
@@ -246,18 +280,20 @@ def _describe_status(returncode: int) -> str:
 
 def _read_decisions(output_dir: Path, returncode: int, log: Path, limits: SandboxLimits) -> np.ndarray:
     """The decisions the child wrote, or a :class:`Rejected` saying why there are none."""
-    decisions, error = output_dir / DECISIONS_FILE, output_dir / ERROR_FILE
-    if returncode == 0 and decisions.is_file():
+    data = _read_child_file(output_dir / DECISIONS_FILE, limits.file_bytes) if returncode == 0 else None
+    if data is not None:
         try:
-            return np.load(decisions, allow_pickle=False)
+            return np.load(io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError) as problem:
             raise Rejected(f"the model's decisions could not be read back ({problem})") from None
-    if error.is_file():
-        raise Rejected(f"the model failed inside the sandbox: {_last_line(error)}; check that it runs on float32 "
-                       "[batch, height, width, 1] pixels and returns 'y'")
+    error = _last_line(output_dir / ERROR_FILE)
+    if error:
+        raise Rejected(
+            f"the model failed inside the sandbox: {error}; it must run on float32 [batch, height, "
+            f"width, 1] pixels alone, within {limits.memory_bytes / _GIB:g} GiB of memory"
+        )
     hint = _last_line(log)
     raise Rejected(
         f"the model crashed inside the sandbox ({_describe_status(returncode)}{': ' + hint if hint else ''}); "
-        f"it must run within "
-        f"{limits.memory_bytes / _GIB:g} GiB of memory and {limits.cpu_seconds} s of CPU time"
+        f"it must run within {limits.memory_bytes / _GIB:g} GiB of memory and {limits.cpu_seconds} s of CPU time"
     )
