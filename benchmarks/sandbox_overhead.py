@@ -4,8 +4,8 @@
                                           [--model resnet18] [--input-size 224]
 
 Uses the first ``--cells`` rows of the shared labels and an untrained model, exported by the export
-contract (until ``pvdefects.export`` lands: the test suite's ``export_honest``). Both paths start
-from the same decoded images; each is timed twice and the faster run is kept.
+contract (until ``pvdefects.export`` lands: ``export_honest`` of tests/security/submissions.py).
+Both paths start from the same decoded images; each is timed twice and the faster run is kept.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
 
     import keras
     import numpy as np
-    from conftest import export_honest
+    from submissions import export_honest
 
     from pvdefects.data.sources import load_dataset
     from pvdefects.evaluation.metrics import multilabel_metrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import tensorflow as tf
-from conftest import decisions_like, export_honest
+from submissions import decisions_like, export_honest
 
 from pvdefects.models import create_model, list_models
 from pvdefects.security.graph_check import (

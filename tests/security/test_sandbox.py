@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import decisions_like
+from submissions import decisions_like
 
 from pvdefects.security.rejected import Rejected
 from pvdefects.security.sandbox import SANDBOX_UID, SandboxLimits, run_model

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import CLASS_NAMES, decisions_like, export_honest
+from submissions import CLASS_NAMES, decisions_like, export_honest
 
 import pvdefects.security.score as score_module
 from pvdefects.data.sources import load_dataset

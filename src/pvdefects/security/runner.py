@@ -14,6 +14,10 @@ import argparse
 import os
 import resource
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DECISIONS_FILE = "decisions.npy"
 ERROR_FILE = "error.txt"
@@ -48,7 +52,7 @@ def drop_privileges(uid: int) -> None:
     os.setresuid(uid, uid, uid)
 
 
-def predict(model_dir: str, images_path: str, batch_size: int) -> "np.ndarray":
+def predict(model_dir: str, images_path: str, batch_size: int) -> np.ndarray:
     """The signature's ``y`` for the images (uint8 [N, H, W, 1] in an ``.npy``), batch by batch."""
     import numpy as np
     import tensorflow as tf
@@ -100,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         decisions = predict(args.model_dir, args.images, args.batch_size)
         write_atomically(args.output_dir / DECISIONS_FILE, lambda stream: np.save(stream, decisions, allow_pickle=False))
     except Exception as error:  # noqa: BLE001 - whatever the model does, report one line and stop
-        write_atomically(args.output_dir / ERROR_FILE, lambda stream: stream.write(summary(error).encode()))
+        message = summary(error).encode()
+        write_atomically(args.output_dir / ERROR_FILE, lambda stream: stream.write(message))
         return FAILED
     return 0
 
