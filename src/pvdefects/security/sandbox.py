@@ -41,7 +41,7 @@ _GIB = 1 << 30
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """What one scoring run may use. Scoring 400 cells with resnet34 needs about 3 GiB of address space."""
+    """What one scoring run may use (benchmarks/sandbox_overhead.py scores 400 cells with resnet18 within them)."""
 
     memory_bytes: int = 8 * _GIB  # address space (RLIMIT_AS)
     cpu_seconds: int = 3600  # CPU time over all threads (RLIMIT_CPU)
