@@ -9,7 +9,14 @@ import sys
 
 import typer
 
-from pvdefects.cli import evaluate_command, export_command, predict_command, train_command, tune_command
+from pvdefects.cli import (
+    evaluate_command,
+    export_command,
+    predict_command,
+    score_command,
+    train_command,
+    tune_command,
+)
 from pvdefects.cli.quiet import import_tensorflow_quietly
 from pvdefects.errors import UserError
 
@@ -19,11 +26,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-HEAVY_COMMANDS = {"train", "evaluate", "export", "predict", "tune"}  # the commands that load TensorFlow
+HEAVY_COMMANDS = {"train", "evaluate", "export", "predict", "tune", "score"}  # the commands that load TensorFlow
 app.command("train")(train_command.train)
 app.command("evaluate")(evaluate_command.evaluate)
 app.command("export")(export_command.export)
 app.command("predict")(predict_command.predict)
+app.command("score")(score_command.score)
 app.command("tune")(tune_command.tune)
 app.command("models")(train_command.models)
 

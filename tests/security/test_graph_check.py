@@ -1,0 +1,163 @@
+"""The static check: file, print and checkpoint ops are found wherever they hide; honest exports pass."""
+
+from __future__ import annotations
+
+import pytest
+import tensorflow as tf
+from submissions import decisions_like, export_honest
+
+from pvdefects.models import create_model, list_models
+from pvdefects.security.graph_check import (
+    ALLOWED_OPS,
+    check_saved_model,
+    disallowed_ops,
+    op_inventory,
+    read_saved_model,
+    saver_functions,
+)
+from pvdefects.security.rejected import Rejected
+
+INPUT_SIZES = {"alexnet": 96}  # AlexNet's unpadded strides need more than 32 pixels
+
+
+def rejected(model_dir) -> str:
+    with pytest.raises(Rejected) as caught:
+        check_saved_model(model_dir, "model.zip")
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+def meta_graph(model_dir):
+    return read_saved_model(model_dir / "saved_model.pb", "model.zip").meta_graphs[0]
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """An honest export of every architecture in the registry (slowish: one module-wide build)."""
+    folder = tmp_path_factory.mktemp("exports")
+    return {
+        name: export_honest(create_model(name, 2, input_size=INPUT_SIZES.get(name, 32)), [0.5, 0.5], folder / name)
+        for name in list_models()
+    }
+
+
+def test_every_architecture_in_the_registry_passes(exports, unpacked):
+    assert set(exports) == {"alexnet", "resnet18", "resnet18_canonical", "resnet34", "simple_cnn"}
+    for name, zip_path in exports.items():
+        model_dir = unpacked(zip_path)
+        check_saved_model(model_dir, name)  # no Rejected
+        used = set().union(*map(set, op_inventory(meta_graph(model_dir)).values()))
+        assert {"Conv2D", "SaveV2", "RestoreV2"} <= used
+
+
+def test_checkpoint_ops_are_allowed_only_in_the_saver_functions(exports, unpacked):
+    graph = meta_graph(unpacked(exports["simple_cnn"]))
+    savers = saver_functions(graph)
+    assert len(savers) == 2 and all("_traced_save_" in name or "_traced_restore_" in name for name in savers)
+    assert not disallowed_ops(graph)
+
+    # A saver_def that names the serving node does not make the serving functions savers:
+    # they stay reachable from the signature and the object graph.
+    serving_node = next(node.name for node in graph.graph_def.node if node.name == "StatefulPartitionedCall")
+    graph.saver_def.save_tensor_name = serving_node + ":0"
+    graph.saver_def.restore_op_name = serving_node
+    assert not any("serve" in name for name in saver_functions(graph))
+    assert {op for ops in disallowed_ops(graph).values() for op in ops} == {
+        "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "StringJoin", "StaticRegexFullMatch",
+        "DisableCopyOnRead", "Select",
+    }
+
+
+def secret_length(path):
+    return tf.cast(tf.strings.length(tf.io.read_file(path)), tf.float32)
+
+
+def read_body(x):
+    return {"y": decisions_like(x, secret_length("/etc/passwd"))}
+
+
+def listing_body(x):
+    return {"y": decisions_like(x, tf.cast(tf.size(tf.io.matching_files("/*")), tf.float32))}
+
+
+def write_body(x):
+    tf.io.write_file("/tmp/pwned", "pwned")
+    return {"y": decisions_like(x, 0.0)}
+
+
+def checkpoint_body(x):
+    tf.raw_ops.SaveV2(prefix="/tmp/stolen", tensor_names=["x"], shape_and_slices=[""], tensors=[x])
+    return {"y": decisions_like(x, 0.0)}
+
+
+HOSTILE = {
+    "file read": (read_body, {"ReadFile"}),
+    "directory listing": (listing_body, {"MatchingFiles"}),
+    "file write": (write_body, {"WriteFile"}),
+    "checkpoint write in the serving function": (checkpoint_body, {"SaveV2"}),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_file_ops_are_rejected_naming_op_and_function(build, unpacked, name):
+    body, ops = HOSTILE[name]
+    message = rejected(unpacked(build(body)))
+    assert all(op in message for op in ops), message
+    assert "in function __inference_" in message and "docs/security.md" in message
+
+
+def test_print_to_a_file_is_rejected(build, unpacked):
+    def body(x):
+        tf.print("leak", tf.reduce_sum(x), output_stream="file:///tmp/leak.txt")
+        return {"y": decisions_like(x, 0.0)}
+
+    assert "PrintV2" in rejected(unpacked(build(body)))
+
+
+def test_a_file_read_hidden_in_a_cond_branch_is_found(build, unpacked):
+    def body(x):
+        leaked = tf.cond(tf.reduce_mean(x) >= 1e9, lambda: secret_length("/etc/passwd"), lambda: tf.constant(0.0))
+        return {"y": decisions_like(x, leaked)}
+
+    model_dir = unpacked(build(body))
+    found = disallowed_ops(meta_graph(model_dir))
+    # only the branch function holds ReadFile: the scan must have entered it
+    assert [ops for ops in found.values()] == [{"ReadFile", "StringLength"}]
+    (location,) = found
+    assert "cond_true" in location
+    assert "ReadFile, StringLength in function cond_true_" in rejected(model_dir)
+
+
+def test_a_file_read_in_a_function_no_signature_calls_is_found(build, unpacked):
+    hidden = tf.function(lambda: secret_length("/etc/passwd"), input_signature=[])
+    hidden.get_concrete_function()
+    model_dir = unpacked(build(lambda x: {"y": decisions_like(x, 0.0)}, hidden=hidden))
+    assert "ReadFile" in rejected(model_dir)
+
+
+@pytest.mark.parametrize(
+    "options, body, expected",
+    [
+        ({"input_name": "image"}, lambda image: {"y": decisions_like(image, 0.0)}, "takes ['image']"),
+        ({}, lambda x: {"scores": decisions_like(x, 0.0)}, "it must return 'y'"),
+        ({}, lambda x: {"y": tf.cast(decisions_like(x, 0.0), tf.int32)}, "it must return 'y'"),
+    ],
+)
+def test_the_signature_must_keep_to_the_contract(build, unpacked, options, body, expected):
+    assert expected in rejected(unpacked(build(body, **options)))
+
+
+def test_control_flow_and_arithmetic_of_the_dynamic_hostile_models_are_allowed(build, unpacked):
+    """Endless loops and huge allocations use allowed ops: the sandbox has to catch them."""
+
+    def body(x):
+        i = tf.while_loop(lambda i: tf.reduce_mean(x) + i >= 0.0, lambda i: i + 1.0, [0.0])[0]
+        return {"y": decisions_like(x, i)}
+
+    check_saved_model(unpacked(build(body)), "model.zip")
+    assert {"While", "StatelessWhile", "If", "StatelessIf"} <= ALLOWED_OPS
+
+
+def test_a_corrupt_saved_model_pb_is_rejected(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"\xff\xff\xff not a protobuf")
+    assert "not a valid SavedModel" in rejected(tmp_path)
