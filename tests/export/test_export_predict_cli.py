@@ -11,7 +11,7 @@ from PIL import Image
 
 from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
-from pvdefects.export import archive
+from pvdefects.security import archive
 from pvdefects.export.archive import zip_folder
 from pvdefects.models.saving import load_classifier
 from pvdefects.training.callbacks import sigmoid
@@ -100,11 +100,11 @@ def test_bad_input_is_one_line_exit_2_and_no_output(cli, tmp_path, cells, tiny_r
 
 
 def test_oversized_zip_is_refused_by_predict_and_evaluate(cli, tmp_path, cells, tiny_run, monkeypatch):
-    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(archive, "DEFAULT_LIMITS", archive.ArchiveLimits(max_total_bytes=1000))
     status, _, err = cli("predict", tiny_run.export, cells.parent / "cell00.png", "--out", tmp_path / "out.csv")
-    assert status == 2 and "over the limit" in err and not (tmp_path / "out.csv").exists()
+    assert status == 2 and "allowed" in err and not (tmp_path / "out.csv").exists()
     status, _, err = cli("evaluate", "--model", tiny_run.export, "--labels", cells, "--json", tmp_path / "m.json")
-    assert status == 2 and "over the limit" in err and not (tmp_path / "m.json").exists()
+    assert status == 2 and "allowed" in err and not (tmp_path / "m.json").exists()
 
 
 def test_export_of_a_non_model_exits_2(cli, tmp_path):

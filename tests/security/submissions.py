@@ -2,18 +2,19 @@
 
 Honest exports follow the export contract (a SavedModel whose ``serving_default`` takes ``x``,
 float32 [batch, H, W, 1] 0-255, and returns ``y`` (0/1) and ``scores``, with an asset
-``metadata.json``), built here as a ``tf.Module`` around ``create_model`` until
-``pvdefects.export`` lands. Hostile models are tiny ``tf.function`` bodies with the same signature.
+``metadata.json``), written by ``pvdefects.export`` itself. Hostile models are tiny ``tf.function`` bodies with the same signature.
 """
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 from typing import Callable
 
 import tensorflow as tf
+
+from pvdefects.export.savedmodel import export_classifier
+from pvdefects.models.saving import ModelMetadata
 
 CLASS_NAMES = ["crack", "inactive"]
 
@@ -26,29 +27,11 @@ def zip_folder(folder: Path, zip_path: Path) -> Path:
     return zip_path
 
 
-class HonestExport(tf.Module):
-    """What ``pvdefects export`` writes: decisions and scores from raw pixels, with metadata."""
-
-    def __init__(self, model, thresholds: list[float], metadata_path: Path) -> None:
-        super().__init__()
-        self.model = model
-        self.thresholds = tf.constant(thresholds, tf.float32)
-        self.metadata = tf.saved_model.Asset(str(metadata_path))
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name="x")])
-    def serve(self, x):
-        scores = tf.sigmoid(self.model(x, training=False))
-        return {"y": tf.cast(scores >= self.thresholds, tf.float32), "scores": scores}
-
-
-def export_honest(model, thresholds: list[float], folder: Path) -> Path:
-    """Save ``model`` by the export contract into ``folder``/model.zip; return the zip."""
+def export_honest(model, thresholds: list[float], folder: Path, input_size: int = 32) -> Path:
+    """Export ``model`` with ``pvdefects.export`` (the real submission writer) into ``folder``/model.zip."""
     folder.mkdir(parents=True, exist_ok=True)
-    metadata = folder / "metadata.json"
-    metadata.write_text(json.dumps({"class_names": CLASS_NAMES, "thresholds": thresholds}))
-    module = HonestExport(model, thresholds, metadata)
-    tf.saved_model.save(module, str(folder / "saved_model"), signatures={"serving_default": module.serve})
-    return zip_folder(folder / "saved_model", folder / "model.zip")
+    metadata = ModelMetadata(CLASS_NAMES, thresholds, model.name, input_size)
+    return export_classifier(model, metadata, folder / "model.zip")
 
 
 def save_function(body: Callable, folder: Path, input_name: str = "x", **extra_functions) -> Path:

@@ -23,8 +23,9 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 
 from pvdefects.errors import UserError
-from pvdefects.export.archive import safe_extract, zip_folder
+from pvdefects.export.archive import zip_folder
 from pvdefects.models.saving import ModelMetadata, load_classifier
+from pvdefects.security.archive import unpack_submission
 from pvdefects.training.callbacks import sigmoid
 from pvdefects.training.run_folder import RunFolder
 
@@ -136,23 +137,13 @@ def load_savedmodel(folder: str | Path, label: str | Path | None = None) -> Serv
     return ServingModel(signature, read_metadata(folder, label), label, loaded)
 
 
-def savedmodel_root(folder: Path, label: Path) -> Path:
-    """``folder`` if it holds ``saved_model.pb``, else its only subfolder that does (a zipped folder)."""
-    if (folder / "saved_model.pb").is_file():
-        return folder
-    nested = [child for child in folder.iterdir() if (child / "saved_model.pb").is_file()]
-    if len(nested) == 1 and len(list(folder.iterdir())) == 1:
-        return nested[0]
-    raise UserError(f"{label}: no saved_model.pb at the root of the zip; not a SavedModel submission")
-
-
 def load_submission(path: str | Path) -> ServingModel:
     """A SavedModel folder, or a zip of one (unpacked to a temporary folder, removed once loaded)."""
     path = Path(path)
     if path.is_dir():
         return load_savedmodel(path)
     with tempfile.TemporaryDirectory(prefix="pvdefects-submission-") as scratch:
-        return load_savedmodel(savedmodel_root(safe_extract(path, scratch), path), label=path)
+        return load_savedmodel(unpack_submission(path, Path(scratch) / "model"), label=path)
 
 
 def keras_file_of(source: str | Path) -> Path:

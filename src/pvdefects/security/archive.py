@@ -112,13 +112,18 @@ def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: P
     return written
 
 
-def unpack_submission(zip_path: str | Path, destination: Path, limits: ArchiveLimits = ArchiveLimits()) -> Path:
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+def unpack_submission(zip_path: str | Path, destination: Path, limits: ArchiveLimits | None = None) -> Path:
     """Check ``zip_path`` and unpack its SavedModel into ``destination`` (which must not exist yet).
 
+    ``limits`` defaults to :data:`DEFAULT_LIMITS` (read at call time).
     Returns the model folder. Only members under the model's folder are unpacked. Raises
     :class:`Rejected` for anything the checks refuse; a half-unpacked folder is removed.
     """
     zip_path = Path(zip_path)
+    limits = limits or DEFAULT_LIMITS
     name = zip_path.name
     if not zip_path.is_file():
         raise Rejected(f"{zip_path}: submission not found")
