@@ -22,6 +22,7 @@ from pvdefects.models import create_model
 from pvdefects.security.rejected import Rejected
 from pvdefects.security.sandbox import SandboxLimits, SandboxUnavailable
 from pvdefects.security.score import predict_untrusted, score_untrusted
+from pvdefects.evaluation.metrics import apply_thresholds
 from pvdefects.training.callbacks import sigmoid
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
@@ -34,12 +35,19 @@ def honest(tmp_path_factory, cells):
     score of the cells so that both decisions occur and no score lies near a threshold."""
     keras.utils.set_random_seed(0)
     model = create_model("simple_cnn", 2, input_size=32)
-    score_batch = lambda batch: sigmoid(np.asarray(model(batch, training=False)))  # noqa: E731
-    scores = np.sort(Predictor(CLASS_NAMES, [0.5, 0.5], score_batch, "").scores(load_dataset(cells).images), axis=0)
+    def scores_of(batch):
+        return sigmoid(np.asarray(model(batch, training=False)))
+
+    scores = np.sort(scores_of(load_dataset(cells).images.astype(np.float32)), axis=0)
     middle = len(scores) // 2
     assert np.all(scores[middle] - scores[middle - 1] > 1e-5), "scores too close to place a robust threshold"
     thresholds = [float(t) for t in (scores[middle] + scores[middle - 1]) / 2]
-    predictor = Predictor(CLASS_NAMES, thresholds, score_batch, "simple_cnn in process")
+
+    def run_batch(batch):
+        batch_scores = scores_of(batch)
+        return apply_thresholds(batch_scores, thresholds), batch_scores
+
+    predictor = Predictor(CLASS_NAMES, thresholds, run_batch, "simple_cnn in process")
     return export_honest(model, thresholds, tmp_path_factory.mktemp("honest")), predictor
 
 
