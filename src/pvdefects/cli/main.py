@@ -10,6 +10,7 @@ import sys
 import typer
 
 from pvdefects.cli import (
+    crossval_command,
     evaluate_command,
     export_command,
     predict_command,
@@ -26,13 +27,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-HEAVY_COMMANDS = {"train", "evaluate", "export", "predict", "tune", "score"}  # the commands that load TensorFlow
+HEAVY_COMMANDS = {"train", "crossval", "evaluate", "export", "predict", "score", "tune"}  # the commands that load TensorFlow
 app.command("train")(train_command.train)
 app.command("evaluate")(evaluate_command.evaluate)
 app.command("export")(export_command.export)
 app.command("predict")(predict_command.predict)
 app.command("score")(score_command.score)
 app.command("tune")(tune_command.tune)
+app.command("crossval")(crossval_command.crossval)
 app.command("models")(train_command.models)
 
 

@@ -10,16 +10,42 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from pvdefects.training.config import TrainConfig, load_config_file
-
-DEFAULTS = TrainConfig()
-
-
-def option(help_text: str, key: str | None = None, **kwargs) -> typer.Option:
-    """A CLI option whose help shows the built-in default (the CLI's own default is None, so that
-    only options the user typed override the config file)."""
-    default = f" [default: {getattr(DEFAULTS, key)}]" if key else ""
-    return typer.Option(help=help_text + default, show_default=False, **kwargs)
+from pvdefects.cli.config_options import (
+    AugFlips,
+    AugIntensity,
+    AugRot90,
+    Balance,
+    BatchSize,
+    ConfigFile,
+    Dropout,
+    EmaMomentum,
+    Epochs,
+    FocalGamma,
+    Fold,
+    Folds,
+    ImagesRoot,
+    InputSize,
+    LabelSmoothing,
+    Labels,
+    LearningRate,
+    Loss,
+    Mixup,
+    Model,
+    Momentum,
+    Normalization,
+    Optimizer,
+    Patience,
+    PosWeight,
+    Schedule,
+    Seed,
+    StepsPerEpoch,
+    ValFraction,
+    WarmupEpochs,
+    WeightDecay,
+    option,
+    resolve_config,
+)
+from pvdefects.training.config import load_config_file
 
 
 def models() -> None:
@@ -31,38 +57,40 @@ def models() -> None:
 
 
 def train(
-    labels: Annotated[Optional[str], option("Labels CSV (filename;<class>;...). Default: the built-in ELPV cells ('elpv').")] = None,
-    images_root: Annotated[Optional[Path], option("Folder the CSV's filenames are relative to. Default: the CSV's folder.")] = None,
-    model: Annotated[Optional[str], option("Architecture (see `pvdefects models`).", "model")] = None,
-    config: Annotated[Optional[Path], option("A .json or .toml file of settings; options typed here override it.")] = None,
+    labels: Labels = None,
+    images_root: ImagesRoot = None,
+    model: Model = None,
+    config: ConfigFile = None,
     name: Annotated[Optional[str], option("Run name. Default: <model>-<date>-<time>.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds the run folders.")] = Path("runs"),
     resume: Annotated[Optional[Path], option("Continue an interrupted run from its folder (its config is used).")] = None,
-    epochs: Annotated[Optional[int], option("Maximum number of epochs.", "epochs")] = None,
-    patience: Annotated[Optional[int], option("Stop after this many epochs without a better validation loss.", "patience")] = None,
-    batch_size: Annotated[Optional[int], option("Images per training step.", "batch_size")] = None,
-    input_size: Annotated[Optional[int], option("Side in pixels the model resizes cells to.", "input_size")] = None,
-    optimizer: Annotated[Optional[str], option("adam, adamw or sgd (Nesterov momentum).", "optimizer")] = None,
-    learning_rate: Annotated[Optional[float], option("Peak learning rate.", "learning_rate")] = None,
-    weight_decay: Annotated[Optional[float], option("Weight decay (0 for none).", "weight_decay")] = None,
-    momentum: Annotated[Optional[float], option("SGD momentum.", "momentum")] = None,
-    schedule: Annotated[Optional[str], option("constant, cosine (with warm-up) or plateau.", "schedule")] = None,
-    warmup_epochs: Annotated[Optional[int], option("Linear warm-up epochs of the cosine schedule.", "warmup_epochs")] = None,
-    loss: Annotated[Optional[str], option("bce (sigmoid cross-entropy) or focal.", "loss")] = None,
-    pos_weight: Annotated[Optional[str], option("Weight of positives per class: none, sqrt or balanced (neg/pos).", "pos_weight")] = None,
-    focal_gamma: Annotated[Optional[float], option("Focusing parameter of the focal loss.", "focal_gamma")] = None,
-    label_smoothing: Annotated[Optional[float], option("Pull targets towards 0.5 by this much.", "label_smoothing")] = None,
-    balance: Annotated[Optional[float], option("Class-balanced sampling: 0 uniform ... 1 each stratum equally often.", "balance")] = None,
-    aug_flips: Annotated[Optional[bool], option("Random horizontal/vertical flips.", "aug_flips")] = None,
-    aug_rot90: Annotated[Optional[bool], option("Random quarter turns.", "aug_rot90")] = None,
-    aug_intensity: Annotated[Optional[float], option("Gamma/brightness/contrast jitter strength (0 = off).", "aug_intensity")] = None,
-    normalization: Annotated[Optional[str], option("per_image (zero mean, unit variance) or scale (x/255).", "normalization")] = None,
-    dropout: Annotated[Optional[float], option("Dropout rate before the classifier. Default: the architecture's.")] = None,
-    val_fraction: Annotated[Optional[float], option("Share of cells held out for validation.", "val_fraction")] = None,
-    folds: Annotated[Optional[int], option("K-fold cross-validation: number of folds (0 = a single split).", "folds")] = None,
-    fold: Annotated[Optional[int], option("Which fold validates, 0..folds-1.", "fold")] = None,
-    seed: Annotated[Optional[int], option("Seed of the split, the sampler, augmentation and initial weights.", "seed")] = None,
-    steps_per_epoch: Annotated[Optional[int], option("Training steps per epoch. Default: one pass over the training cells.")] = None,
+    epochs: Epochs = None,
+    patience: Patience = None,
+    batch_size: BatchSize = None,
+    input_size: InputSize = None,
+    optimizer: Optimizer = None,
+    learning_rate: LearningRate = None,
+    weight_decay: WeightDecay = None,
+    momentum: Momentum = None,
+    schedule: Schedule = None,
+    warmup_epochs: WarmupEpochs = None,
+    loss: Loss = None,
+    pos_weight: PosWeight = None,
+    focal_gamma: FocalGamma = None,
+    label_smoothing: LabelSmoothing = None,
+    balance: Balance = None,
+    aug_flips: AugFlips = None,
+    aug_rot90: AugRot90 = None,
+    aug_intensity: AugIntensity = None,
+    mixup: Mixup = None,
+    normalization: Normalization = None,
+    dropout: Dropout = None,
+    val_fraction: ValFraction = None,
+    folds: Folds = None,
+    fold: Fold = None,
+    seed: Seed = None,
+    steps_per_epoch: StepsPerEpoch = None,
+    ema_momentum: EmaMomentum = None,
 ) -> None:
     """Train a multi-label defect classifier and write a run folder.
 
@@ -76,14 +104,11 @@ def train(
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.training.trainer import train as run_training
 
-    overrides = {k: v for k, v in locals().items() if k in TrainConfig.__dataclass_fields__}
-    overrides["images_root"] = str(images_root) if images_root else None
     if resume:
         resolved = load_config_file(resume / "config.json")
         run = RunFolder(resume)
     else:
-        resolved = load_config_file(config) if config else TrainConfig()
-        resolved = resolved.updated(**overrides).validate()
+        resolved = resolve_config(config, locals())
         run_name = name or f"{resolved.model}-{datetime.now():%Y%m%d-%H%M%S}"
         run = RunFolder(runs_dir / run_name)
     console = Console()

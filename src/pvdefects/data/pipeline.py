@@ -51,6 +51,19 @@ def augment(image: tf.Tensor, seed: tf.Tensor, config: Augmentation) -> tf.Tenso
     return image
 
 
+def mixup(images: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """Mixup (Zhang et al. 2018): each image and its labels blended with those of the batch read
+    backwards, with a weight drawn from Beta(alpha, alpha) per image. Multi-labels become soft
+    targets in [0, 1]; the batch order is already random, so reversing it pairs random rows."""
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    count = tf.shape(images)[:1]
+    a, b = (tf.random.stateless_gamma(count, s, alpha) for s in (seeds[0], seeds[1]))
+    weight = tf.math.divide_no_nan(a, a + b)  # Beta(alpha, alpha) from two gamma draws
+    images = weight[:, None, None, None] * images + (1 - weight[:, None, None, None]) * tf.reverse(images, [0])
+    labels = weight[:, None] * labels + (1 - weight[:, None]) * tf.reverse(labels, [0])
+    return images, labels
+
+
 def training_dataset(
     images: np.ndarray,
     labels: np.ndarray,
@@ -58,9 +71,11 @@ def training_dataset(
     seed: int = 0,
     balance: float = 0.0,
     augmentation: Augmentation | None = Augmentation(),
+    mixup_alpha: float = 0.0,
 ) -> tf.data.Dataset:
     """An endless stream of (image batch, label batch): shuffled epochs when ``balance`` is 0,
-    else rows drawn with :func:`sampling_probabilities`."""
+    else rows drawn with :func:`sampling_probabilities`; batches go through :func:`mixup` when
+    ``mixup_alpha`` > 0."""
     images_t = tf.constant(images)
     labels_t = tf.constant(labels, dtype=tf.float32)
     n = len(labels)
@@ -80,7 +95,11 @@ def training_dataset(
         return image, tf.gather(labels_t, index)
 
     ds = tf.data.Dataset.zip(indices, augment_seeds).map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=True)
+    if mixup_alpha > 0:
+        mix_seeds = tf.data.Dataset.random(seed=seed + 2).batch(2)
+        ds = tf.data.Dataset.zip(ds, mix_seeds).map(lambda batch, s: mixup(*batch, s, mixup_alpha))
+    return ds.prefetch(AUTOTUNE)
 
 
 def inference_dataset(images: np.ndarray, batch_size: int) -> tf.data.Dataset:

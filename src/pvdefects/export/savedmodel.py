@@ -8,12 +8,16 @@ asset ``metadata.json``. Servers find the tensors by these names, so they never 
 
 The serving function is deliberately plain (the Keras model called with ``training=False``, a
 sigmoid and a comparison) so that a static check of its ops can allow only conv-net inference.
+An ensemble (``pvdefects crossval``) averages the sigmoid scores of several models, optionally over
+the 8 flips and quarter turns of the input (test-time augmentation); flips and turns are
+``Reverse`` and ``Transpose`` ops, the average additions and one division.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from google.protobuf.message import DecodeError
 
 from pvdefects.errors import UserError
 from pvdefects.export.archive import zip_folder
+from pvdefects.inference.tta import dihedral_views
 from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.security.archive import unpack_submission
 from pvdefects.training.callbacks import sigmoid
@@ -45,29 +50,65 @@ class ExportCheckFailed(UserError):
     exit_code = 1
 
 
-class ServingModule(tf.Module):
-    """What the SavedModel tracks: the Keras model, the thresholds and ``metadata.json``."""
+Models = keras.Model | Sequence[keras.Model]  # one model, or the members of an ensemble
 
-    def __init__(self, model: keras.Model, thresholds: list[float], metadata_file: Path):
+
+def as_list(models: Models) -> list[keras.Model]:
+    return [models] if isinstance(models, keras.Model) else list(models)
+
+
+def graph_dihedral_views(x: tf.Tensor) -> list[tf.Tensor]:
+    """The 8 views of :func:`~pvdefects.inference.tta.dihedral_views` as graph ops: the image and
+    its mirror image, each turned 0-3 quarter turns (``tf.image.rot90`` would add a ``Case`` op)."""
+    views = []
+    for view in (x, tf.reverse(x, [2])):
+        for _ in range(4):
+            views.append(view)
+            view = tf.reverse(tf.transpose(view, [0, 2, 1, 3]), [1])  # a quarter turn, as np.rot90
+    return views
+
+
+class ServingModule(tf.Module):
+    """What the SavedModel tracks: the Keras model(s), the thresholds and ``metadata.json``."""
+
+    def __init__(self, models: Models, thresholds: list[float], metadata_file: Path, tta: bool = False):
         super().__init__()
-        self.model = model
+        self.models = as_list(models)
+        self.tta = tta
         self.thresholds = tuple(float(t) for t in thresholds)
         self.metadata = tf.saved_model.Asset(str(metadata_file))
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name=INPUT)])
     def serve(self, x):
-        scores = tf.sigmoid(self.model(x, training=False))
-        decisions = tf.cast(scores >= tf.constant(self.thresholds, tf.float32), tf.float32)
-        return {"y": decisions, "scores": scores}
+        views = graph_dihedral_views(x) if self.tta else [x]
+        scores = [tf.sigmoid(model(view, training=False)) for model in self.models for view in views]
+        total = scores[0]
+        for score in scores[1:]:
+            total += score
+        if len(scores) > 1:
+            total /= len(scores)
+        decisions = tf.cast(total >= tf.constant(self.thresholds, tf.float32), tf.float32)
+        return {"y": decisions, "scores": total}
 
 
-def write_savedmodel(model: keras.Model, metadata: ModelMetadata, folder: str | Path) -> Path:
-    """Write ``model`` with ``metadata`` as a SavedModel folder (``saved_model.pb``, ``variables/``, ``assets/``)."""
+def reference_scores(models: Models, images: np.ndarray, tta: bool = False) -> np.ndarray:
+    """What the export of ``models`` must score, computed eagerly with NumPy's flips and turns."""
+    views = list(dihedral_views(images)) if tta else [images]
+    return np.mean(
+        [sigmoid(np.asarray(model(np.ascontiguousarray(view), training=False))) for model in as_list(models) for view in views],
+        axis=0,
+    )
+
+
+def write_savedmodel(models: Models, metadata: ModelMetadata, folder: str | Path, tta: bool = False) -> Path:
+    """Write ``models`` (one, or an ensemble whose scores are averaged, with ``tta`` over the 8
+    dihedral views) with ``metadata`` as a SavedModel folder (``saved_model.pb``, ``variables/``,
+    ``assets/``)."""
     folder = Path(folder)
     with tempfile.TemporaryDirectory(prefix="pvdefects-metadata-") as scratch:
         metadata_file = Path(scratch) / METADATA_ASSET
         metadata_file.write_text(json.dumps(asdict(metadata), indent=2) + "\n")
-        module = ServingModule(model, metadata.thresholds, metadata_file)
+        module = ServingModule(models, metadata.thresholds, metadata_file, tta)
         tf.saved_model.save(module, str(folder), signatures={SIGNATURE: module.serve})
     return folder
 
@@ -155,11 +196,12 @@ def keras_file_of(source: str | Path) -> Path:
     return keras_file
 
 
-def check_export(model: keras.Model, zip_path: Path) -> float:
-    """Reload ``zip_path`` as a server would and compare its scores with ``model``'s; returns the
-    largest absolute difference, or raises :class:`ExportCheckFailed` above the tolerance."""
+def check_export(models: Models, zip_path: Path, tta: bool = False) -> float:
+    """Reload ``zip_path`` as a server would and compare its scores with those of ``models`` in
+    memory (:func:`reference_scores`); returns the largest absolute difference, or raises
+    :class:`ExportCheckFailed` above the tolerance."""
     images = np.random.default_rng(0).uniform(0, 255, (CHECK_IMAGES, CHECK_SIZE, CHECK_SIZE, 1)).astype(np.float32)
-    expected = sigmoid(np.asarray(model(images, training=False)))
+    expected = reference_scores(models, images, tta)
     _, scores = load_submission(zip_path)(images)
     difference = float(np.max(np.abs(scores - expected)))
     if not difference <= CHECK_TOLERANCE:
@@ -170,16 +212,17 @@ def check_export(model: keras.Model, zip_path: Path) -> float:
     return difference
 
 
-def export_classifier(model: keras.Model, metadata: ModelMetadata, out: str | Path) -> Path:
-    """Write ``model`` as a verified ``model.zip`` at ``out``; on any failure no file is left there."""
+def export_classifier(models: Models, metadata: ModelMetadata, out: str | Path, tta: bool = False) -> Path:
+    """Write ``models`` (see :func:`write_savedmodel`) as a verified ``model.zip`` at ``out``; on any
+    failure no file is left there."""
     out = Path(out)
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: folder not found")
     partial = out.with_name(out.name + ".partial")
     try:
         with tempfile.TemporaryDirectory(prefix="pvdefects-export-") as scratch:
-            zip_folder(write_savedmodel(model, metadata, Path(scratch) / "savedmodel"), partial)
-        check_export(model, partial)
+            zip_folder(write_savedmodel(models, metadata, Path(scratch) / "savedmodel", tta), partial)
+        check_export(models, partial, tta)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)

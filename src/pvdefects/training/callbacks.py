@@ -65,6 +65,25 @@ class HistoryPlot(keras.callbacks.Callback):
         plot_history(self.history_csv, self.out_png)
 
 
+class EMAWeights(keras.callbacks.SwapEMAWeights):
+    """Put the optimizer's moving average of the weights (``ema_momentum``) into the model at the
+    end of each epoch and the raw weights back at the start of the next.
+
+    It must come before the validation pass: then validation, the best-model checkpoint (hence the
+    saved model) and the ``--resume`` backup all see the averaged weights. Without it Keras would
+    only copy the average into the model after ``fit`` ends, while validation, early stopping and
+    the checkpoint would have used the raw weights. A backup is written while the average is in
+    the model, so a resumed run (``resumed``) starts in that state and swaps back first.
+    """
+
+    def __init__(self, resumed: bool = False):
+        super().__init__(swap_on_epoch=True)
+        self.resumed = resumed
+
+    def on_train_begin(self, logs=None):
+        self._ema_weights_in_model = self.resumed
+
+
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """Early stopping that, on resume, continues counting from the run's history."""
 

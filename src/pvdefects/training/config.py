@@ -50,6 +50,7 @@ class TrainConfig:
     schedule: str = "cosine"
     warmup_epochs: int = 1
     steps_per_epoch: int | None = None  # None: one pass over the training rows
+    ema_momentum: float = 0.0  # > 0: validate and keep an exponential moving average of the weights
     # loss
     loss: str = "bce"
     pos_weight: str = "none"
@@ -60,6 +61,7 @@ class TrainConfig:
     aug_flips: bool = True
     aug_rot90: bool = True
     aug_intensity: float = 0.1
+    mixup: float = 0.0  # > 0: mix pairs of images and labels with weights from Beta(mixup, mixup)
 
     def validate(self) -> "TrainConfig":
         for name, allowed in CHOICES.items():
@@ -71,6 +73,10 @@ class TrainConfig:
             raise UserError(f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of {self.folds}")
         if not 0 <= self.balance <= 1:
             raise UserError(f"balance must be within [0, 1]; got {self.balance}")
+        if self.mixup < 0:
+            raise UserError(f"mixup must be >= 0 (0 = off); got {self.mixup}")
+        if not 0 <= self.ema_momentum < 1:
+            raise UserError(f"ema_momentum must be within [0, 1) (0 = off); got {self.ema_momentum}")
         for name in ("epochs", "batch_size", "input_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1; got {getattr(self, name)}")

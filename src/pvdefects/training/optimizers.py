@@ -21,10 +21,13 @@ def learning_rate(config: TrainConfig, steps_per_epoch: int):
 
 
 def build_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The optimizer; with ``ema_momentum`` it also keeps a moving average of the weights, which
+    :class:`~pvdefects.training.callbacks.EMAWeights` swaps in for validation and saving."""
     rate = learning_rate(config, steps_per_epoch)
     decay = config.weight_decay or None
+    ema = {"use_ema": True, "ema_momentum": config.ema_momentum} if config.ema_momentum > 0 else {}
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=True, weight_decay=decay)
+        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=True, weight_decay=decay, **ema)
     if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
-    return keras.optimizers.Adam(rate, weight_decay=decay)
+        return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay, **ema)
+    return keras.optimizers.Adam(rate, weight_decay=decay, **ema)

@@ -26,6 +26,7 @@ from pvdefects.inference.predict_files import write_predictions
 from pvdefects.models import create_model
 from pvdefects.models.saving import ModelMetadata, save_classifier
 from pvdefects.training.callbacks import (
+    EMAWeights,
     HistoryPlot,
     MetricsTable,
     ResumableEarlyStopping,
@@ -133,6 +134,7 @@ def train(
         seed=config.seed,
         balance=config.balance,
         augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity),
+        mixup_alpha=config.mixup,
     )
 
     best_loss, wait = resume_state(run.history, config.patience) if resume else (None, 0)
@@ -154,6 +156,8 @@ def train(
     ]
     if config.schedule == "plateau":
         callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))
+    if config.ema_momentum > 0:  # before the validation pass, see EMAWeights
+        callbacks.insert(1, EMAWeights(resumed=resume and run.backup.is_dir() and any(run.backup.iterdir())))
     try:
         model.fit(stream, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, shuffle=False)
     except KeyboardInterrupt:

@@ -1,0 +1,67 @@
+"""The options of ``TrainConfig`` settings, shared by ``train`` and ``crossval``.
+
+Each is an ``Annotated`` type to give a command parameter of the same name as the config field.
+Their CLI default is None, so that only the options the user typed override the config file;
+:func:`resolve_config` applies them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from pvdefects.training.config import TrainConfig, load_config_file
+
+DEFAULTS = TrainConfig()
+
+
+def option(help_text: str, key: str | None = None, **kwargs) -> typer.Option:
+    """A CLI option whose help shows the built-in default (the CLI's own default is None, so that
+    only options the user typed override the config file)."""
+    default = f" [default: {getattr(DEFAULTS, key)}]" if key else ""
+    return typer.Option(help=help_text + default, show_default=False, **kwargs)
+
+
+Labels = Annotated[Optional[str], option("Labels CSV (filename;<class>;...). Default: the built-in ELPV cells ('elpv').")]
+ImagesRoot = Annotated[Optional[Path], option("Folder the CSV's filenames are relative to. Default: the CSV's folder.")]
+Model = Annotated[Optional[str], option("Architecture (see `pvdefects models`).", "model")]
+ConfigFile = Annotated[Optional[Path], option("A .json or .toml file of settings; options typed here override it.")]
+Epochs = Annotated[Optional[int], option("Maximum number of epochs.", "epochs")]
+Patience = Annotated[Optional[int], option("Stop after this many epochs without a better validation loss.", "patience")]
+BatchSize = Annotated[Optional[int], option("Images per training step.", "batch_size")]
+InputSize = Annotated[Optional[int], option("Side in pixels the model resizes cells to.", "input_size")]
+Optimizer = Annotated[Optional[str], option("adam, adamw or sgd (Nesterov momentum).", "optimizer")]
+LearningRate = Annotated[Optional[float], option("Peak learning rate.", "learning_rate")]
+WeightDecay = Annotated[Optional[float], option("Weight decay (0 for none).", "weight_decay")]
+Momentum = Annotated[Optional[float], option("SGD momentum.", "momentum")]
+Schedule = Annotated[Optional[str], option("constant, cosine (with warm-up) or plateau.", "schedule")]
+WarmupEpochs = Annotated[Optional[int], option("Linear warm-up epochs of the cosine schedule.", "warmup_epochs")]
+Loss = Annotated[Optional[str], option("bce (sigmoid cross-entropy) or focal.", "loss")]
+PosWeight = Annotated[Optional[str], option("Weight of positives per class: none, sqrt or balanced (neg/pos).", "pos_weight")]
+FocalGamma = Annotated[Optional[float], option("Focusing parameter of the focal loss.", "focal_gamma")]
+LabelSmoothing = Annotated[Optional[float], option("Pull targets towards 0.5 by this much.", "label_smoothing")]
+Balance = Annotated[Optional[float], option("Class-balanced sampling: 0 uniform ... 1 each stratum equally often.", "balance")]
+AugFlips = Annotated[Optional[bool], option("Random horizontal/vertical flips.", "aug_flips")]
+AugRot90 = Annotated[Optional[bool], option("Random quarter turns.", "aug_rot90")]
+AugIntensity = Annotated[Optional[float], option("Gamma/brightness/contrast jitter strength (0 = off).", "aug_intensity")]
+Mixup = Annotated[Optional[float], option("Mixup of image pairs and their labels, weights from Beta(a, a) (0 = off).", "mixup")]
+Normalization = Annotated[Optional[str], option("per_image (zero mean, unit variance) or scale (x/255).", "normalization")]
+Dropout = Annotated[Optional[float], option("Dropout rate before the classifier. Default: the architecture's.")]
+ValFraction = Annotated[Optional[float], option("Share of cells held out for validation.", "val_fraction")]
+Folds = Annotated[Optional[int], option("K-fold cross-validation: number of folds (0 = a single split).", "folds")]
+Fold = Annotated[Optional[int], option("Which fold validates, 0..folds-1.", "fold")]
+Seed = Annotated[Optional[int], option("Seed of the split, the sampler, augmentation and initial weights.", "seed")]
+StepsPerEpoch = Annotated[Optional[int], option("Training steps per epoch. Default: one pass over the training cells.")]
+EmaMomentum = Annotated[Optional[float], option("Validate and save a moving average of the weights with this momentum, e.g. 0.99 (0 = off).", "ema_momentum")]
+
+
+def resolve_config(config_file: Path | None, values: dict[str, Any]) -> TrainConfig:
+    """The config file (or the defaults) with the settings among ``values`` (a command's
+    parameters) that were typed on the command line, checked."""
+    overrides = {key: value for key, value in values.items() if key in TrainConfig.__dataclass_fields__}
+    if overrides.get("images_root") is not None:
+        overrides["images_root"] = str(overrides["images_root"])
+    base = load_config_file(config_file) if config_file else TrainConfig()
+    return base.updated(**overrides).validate()

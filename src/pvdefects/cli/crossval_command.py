@@ -1,0 +1,97 @@
+"""``pvdefects crossval``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pvdefects.cli.config_options import (
+    BatchSize,
+    ConfigFile,
+    EmaMomentum,
+    Epochs,
+    ImagesRoot,
+    InputSize,
+    Labels,
+    LearningRate,
+    Mixup,
+    Model,
+    Seed,
+    StepsPerEpoch,
+    option,
+    resolve_config,
+)
+from pvdefects.errors import UserError
+
+
+def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
+    """Per-class precision, recall, specificity and F1, each with its bootstrap interval."""
+    columns = ("precision", "recall", "specificity", "f1")
+    table = Table(title=title, title_justify="left")
+    for header in ("class", *columns, "pos"):
+        table.add_column(header, justify="left" if header == "class" else "right")
+    for name, values in metrics["classes"].items():
+        cells = [f"{values[c]:.3f} [{intervals['classes'][name][c][0]:.3f}, {intervals['classes'][name][c][1]:.3f}]" for c in columns]
+        table.add_row(name, *cells, str(values["support"]))
+    low, high = intervals["mean_f1"]
+    table.add_section()
+    table.add_row("mean F1", "", "", "", f"{metrics['mean_f1']:.3f} [{low:.3f}, {high:.3f}]", "")
+    return table
+
+
+def crossval(
+    labels: Labels = None,
+    images_root: ImagesRoot = None,
+    config: ConfigFile = None,
+    model: Model = None,
+    input_size: InputSize = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    learning_rate: LearningRate = None,
+    mixup: Mixup = None,
+    ema_momentum: EmaMomentum = None,
+    seed: Seed = None,
+    steps_per_epoch: StepsPerEpoch = None,
+    folds: Annotated[Optional[int], option("Number of folds. Default: the config's folds if > 1, else 5.")] = None,
+    tta: Annotated[bool, typer.Option(help="Average over the 8 flips/quarter turns, in the OOF scores and inside the export.")] = True,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples of the 95 % intervals.")] = 2000,
+    name: Annotated[Optional[str], option("Cross-validation folder name; rerun with the same name to resume. Default: crossval-<model>-<date>-<time>.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = Path("runs"),
+) -> None:
+    """Train K folds of one config, evaluate them out of fold and export their ensemble.
+
+    Writes <cv>/fold-k/ (ordinary run folders), oof_predictions.csv (every cell scored by the
+    fold model that did not train on it), metrics.json (OOF per-class metrics at thresholds tuned
+    on the OOF scores, with bootstrap 95 % intervals; also at 0.5 and at thresholds tuned on the
+    other folds) and model.zip: one SavedModel (x -> y, scores) averaging the fold models' scores,
+    with the OOF-tuned thresholds. A fold whose model.keras exists is skipped on rerun, an
+    interrupted one resumes. Example: pvdefects crossval --config configs/challenge.toml
+    --labels labels.csv --name challenge
+    """
+    from pvdefects.training.crossval import DEFAULT_FOLDS, CrossValFolder, cross_validate
+    from pvdefects.training.trainer import TrainingInterrupted
+
+    if bootstrap < 1:
+        raise UserError(f"--bootstrap must be at least 1; got {bootstrap}")
+    resolved = resolve_config(config, locals())
+    folds = folds if folds is not None else (resolved.folds if resolved.folds > 1 else DEFAULT_FOLDS)
+    folder = CrossValFolder(runs_dir / (name or f"crossval-{resolved.model}-{datetime.now():%Y%m%d-%H%M%S}"))
+    console = Console()
+    try:
+        result = cross_validate(resolved, folder, folds, tta, bootstrap, verbose=1 if sys.stdout.isatty() else 2, console=console)
+    except TrainingInterrupted:
+        console.print(f"\n[yellow]Interrupted.[/] Finished folds and epochs are kept; continue with the same command"
+                      f" (--name {folder.root.name}).")
+        raise typer.Exit(130) from None
+    thresholds = ", ".join(f"{t:.3f}" for t in result.thresholds)
+    console.print(intervals_table(result.metrics, result.intervals,
+                                  f"out of fold, {result.summary['rows']} cells, thresholds {thresholds} (95 % bootstrap intervals)"))
+    crossfit = result.summary["out_of_fold_cross_fitted_thresholds"]["mean_f1"]
+    console.print(f"mean F1 {result.metrics['mean_f1']:.3f} (thresholds tuned on the other folds: {crossfit:.3f}); "
+                  f"ensemble exported as {folder.export}; metrics in {folder.metrics}")
