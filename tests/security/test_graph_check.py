@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 import tensorflow as tf
-from submissions import decisions_like, export_honest
+from submissions import CLASS_NAMES, decisions_like, export_honest
 
+from pvdefects.export.savedmodel import export_classifier
 from pvdefects.models import create_model, list_models
+from pvdefects.models.saving import ModelMetadata
 from pvdefects.security.graph_check import (
     ALLOWED_OPS,
     check_saved_model,
@@ -48,6 +50,16 @@ def test_every_architecture_in_the_registry_passes(exports, unpacked):
         check_saved_model(model_dir, name)  # no Rejected
         used = set().union(*map(set, op_inventory(meta_graph(model_dir)).values()))
         assert {"Conv2D", "SaveV2", "RestoreV2"} <= used
+
+
+def test_an_ensemble_with_test_time_augmentation_passes(tmp_path, unpacked):
+    """What ``pvdefects crossval`` exports: several models' scores averaged over 8 flipped/turned views."""
+    models = [create_model("simple_cnn", 2, input_size=32) for _ in range(2)]
+    metadata = ModelMetadata(CLASS_NAMES, [0.5, 0.5], "2-fold simple_cnn ensemble", 32)
+    model_dir = unpacked(export_classifier(models, metadata, tmp_path / "model.zip", tta=True))
+    check_saved_model(model_dir, "ensemble")  # no Rejected
+    used = set().union(*map(set, op_inventory(meta_graph(model_dir)).values()))
+    assert {"ReverseV2", "Transpose"} <= used
 
 
 def test_checkpoint_ops_are_allowed_only_in_the_saver_functions(exports, unpacked):

@@ -40,6 +40,7 @@ OP_GROUPS: dict[str, frozenset[str]] = {
         }
     ),
     "network layers": frozenset({"Conv2D", "BiasAdd", "MatMul", "MaxPool", "Relu", "ScaleAndTranslate"}),
+    "test-time augmentation (flips, quarter turns)": frozenset({"ReverseV2", "Transpose"}),
 }
 ALLOWED_OPS: frozenset[str] = frozenset().union(*OP_GROUPS.values())
 
