@@ -30,19 +30,25 @@ class LabelTable:
         return LabelTable([self.filenames[i] for i in indices], self.labels[indices], self.class_names)
 
 
-def read_labels_csv(path: str | Path) -> LabelTable:
-    """Parse a ``;``-separated labels file; class names come from the header."""
-    path = Path(path)
+def read_rows(path: Path, what: str = "labels file") -> list[list[str]]:
+    """The non-blank rows of a ``;``-separated file, cells stripped; a missing or unreadable file is a UserError."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UserError(f"{path}: labels file not found") from None
+        raise UserError(f"{path}: {what} not found") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read labels file ({error})") from None
-    rows = [row for row in csv.reader(text.splitlines(), delimiter=";") if any(cell.strip() for cell in row)]
+        raise UserError(f"{path}: cannot read {what} ({error})") from None
+    rows = csv.reader(text.splitlines(), delimiter=";")
+    return [[cell.strip() for cell in row] for row in rows if any(cell.strip() for cell in row)]
+
+
+def read_labels_csv(path: str | Path) -> LabelTable:
+    """Parse a ``;``-separated labels file; class names come from the header."""
+    path = Path(path)
+    rows = read_rows(path)
     if not rows:
         raise UserError(f"{path}: the labels file is empty; expected a header 'filename;<class>;...'")
-    header = [cell.strip() for cell in rows[0]]
+    header = rows[0]
     if len(header) < 2 or header[0] != "filename" or not all(header[1:]):
         raise UserError(
             f"{path}, row 1: header must be 'filename;<class>;<class>...' (';'-separated), got {';'.join(header)!r}"
@@ -55,8 +61,7 @@ def read_labels_csv(path: str | Path) -> LabelTable:
     filenames: list[str] = []
     labels: list[list[int]] = []
     first_row_of: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        cells = [cell.strip() for cell in row]
+    for number, cells in enumerate(rows[1:], start=2):
         if len(cells) != len(header):
             raise UserError(f"{path}, row {number}: expected {len(header)} ';'-separated fields, got {len(cells)}")
         name, values = cells[0], cells[1:]

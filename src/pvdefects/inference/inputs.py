@@ -6,10 +6,10 @@ the folder, or the CSV's ``filename`` value.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from pvdefects.data.images import resolve_image_path
+from pvdefects.data.labels import read_rows
 from pvdefects.errors import UserError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -17,16 +17,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 def read_filename_column(path: Path) -> list[str]:
     """The first column of a ``;``-separated CSV headed ``filename`` (a labels CSV qualifies)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read the CSV ({error})") from None
-    rows = [row for row in csv.reader(text.splitlines(), delimiter=";") if row and row[0].strip()]
-    if not rows or rows[0][0].strip() != "filename":
+    rows = [row for row in read_rows(path, "CSV") if row[0]]
+    if not rows or rows[0][0] != "filename":
         raise UserError(f"{path}: the first column must be headed 'filename' (';'-separated)")
-    return [row[0].strip() for row in rows[1:]]
+    return [row[0] for row in rows[1:]]
 
 
 def folder_images(folder: Path) -> list[tuple[str, Path]]:
