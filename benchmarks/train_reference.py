@@ -23,8 +23,8 @@ SHARED_LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "solar
 
 # Recommended settings per architecture (configs as data); everything else is TrainConfig's default.
 RECOMMENDED = {
-    "resnet18": {"input_size": 224, "learning_rate": 1e-3, "epochs": 30, "patience": 10, "ema_momentum": 0.98},
-    "alexnet": {"input_size": 224, "learning_rate": 5e-4, "epochs": 30, "patience": 10, "ema_momentum": 0.98},
+    "resnet18": {"input_size": 224, "learning_rate": 1e-3, "epochs": 30, "patience": 10},
+    "alexnet": {"input_size": 224, "learning_rate": 5e-4, "epochs": 30, "patience": 10},
 }
 
 
