@@ -40,8 +40,8 @@ class TrainConfig:
     normalization: str = "per_image"
     dropout: float | None = None  # None keeps the architecture's default
     # optimisation
-    epochs: int = 40
-    patience: int = 8
+    epochs: int = 30
+    patience: int = 10
     batch_size: int = 32
     optimizer: str = "adamw"
     learning_rate: float = 1e-3
