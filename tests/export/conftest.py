@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import zipfile
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -70,3 +72,12 @@ def cli(monkeypatch, capsys):
         return exit_info.value.code or 0, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def unzipped(tiny_run, tmp_path_factory):
+    """The exported zip, unpacked in a fresh folder with plain zipfile, as a server would."""
+    folder = tmp_path_factory.mktemp("unzipped")
+    with zipfile.ZipFile(tiny_run.export) as handle:
+        handle.extractall(folder)
+    return folder

@@ -15,17 +15,9 @@ from pvdefects.export.archive import zip_folder
 from pvdefects.inference.predictor import load_predictor
 
 
-@pytest.fixture(scope="module")
-def savedmodel_folder(tiny_run, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("savedmodel")
-    with zipfile.ZipFile(tiny_run.export) as handle:
-        handle.extractall(folder)
-    return folder
-
-
-def test_every_form_gives_the_same_predictions(tiny_run, savedmodel_folder, cells):
+def test_every_form_gives_the_same_predictions(tiny_run, unzipped, cells):
     images = load_dataset(cells).images
-    forms = [tiny_run.root, tiny_run.model, tiny_run.export, savedmodel_folder]
+    forms = [tiny_run.root, tiny_run.model, tiny_run.export, unzipped]
     results = [load_predictor(form).predict(images, batch_size=7) for form in forms]
     for predictor_form in map(load_predictor, forms[1:]):
         assert predictor_form.class_names == ["crack", "inactive"]
@@ -43,8 +35,8 @@ def test_a_zip_is_unpacked_to_a_temporary_folder_that_is_removed(tiny_run, tmp_p
     assert predictor.scores(np.full((2, 48, 48, 1), 128, np.uint8)).shape == (2, 2)
 
 
-def test_a_zipped_folder_is_accepted(savedmodel_folder, tmp_path):
-    shutil.copytree(savedmodel_folder, tmp_path / "src" / "my_model")
+def test_a_zipped_folder_is_accepted(unzipped, tmp_path):
+    shutil.copytree(unzipped, tmp_path / "src" / "my_model")
     zip_folder(tmp_path / "src", tmp_path / "nested.zip")
     assert load_predictor(tmp_path / "nested.zip").class_names == ["crack", "inactive"]
 

@@ -19,15 +19,6 @@ FORBIDDEN_OPS = {"PrintV2", "ReadFile", "WriteFile", "SaveV2", "RestoreV2", "PyF
 
 
 @pytest.fixture(scope="module")
-def unzipped(tiny_run, tmp_path_factory):
-    """The exported zip, unpacked in a fresh folder with plain zipfile, as a server would."""
-    folder = tmp_path_factory.mktemp("unzipped")
-    with zipfile.ZipFile(tiny_run.export) as handle:
-        handle.extractall(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def serving(unzipped):
     return tf.saved_model.load(str(unzipped)).signatures["serving_default"]
 
