@@ -12,7 +12,13 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from pvdefects.training.config import TrainConfig, load_config_file
+from pvdefects.training.config import (
+    ARCHITECTURE_DEFAULTS,
+    TrainConfig,
+    defaults_for,
+    load_config_file,
+    read_settings_file,
+)
 
 DEFAULTS = TrainConfig()
 
@@ -20,7 +26,8 @@ DEFAULTS = TrainConfig()
 def option(help_text: str, key: str | None = None, **kwargs) -> typer.Option:
     """A CLI option whose help shows the built-in default (the CLI's own default is None, so that
     only options the user typed override the config file)."""
-    default = f" [default: {getattr(DEFAULTS, key)}]" if key else ""
+    per_model = "".join(f"; {model}: {values[key]}" for model, values in ARCHITECTURE_DEFAULTS.items() if key in values)
+    default = f" [default: {getattr(DEFAULTS, key)}{per_model}]" if key else ""
     return typer.Option(help=help_text + default, show_default=False, **kwargs)
 
 
@@ -58,10 +65,13 @@ EmaMomentum = Annotated[Optional[float], option("Validate and save a moving aver
 
 
 def resolve_config(config_file: Path | None, values: dict[str, Any]) -> TrainConfig:
-    """The config file (or the defaults) with the settings among ``values`` (a command's
-    parameters) that were typed on the command line, checked."""
+    """The chosen model's defaults, then the config file, then the settings among ``values`` (a
+    command's parameters) that were typed on the command line; checked."""
     overrides = {key: value for key, value in values.items() if key in TrainConfig.__dataclass_fields__}
     if overrides.get("images_root") is not None:
         overrides["images_root"] = str(overrides["images_root"])
-    base = load_config_file(config_file) if config_file else TrainConfig()
+    model = overrides.get("model") or (read_settings_file(config_file) if config_file else {}).get("model")
+    base = defaults_for(model or DEFAULTS.model)
+    if config_file:
+        base = load_config_file(config_file, base)
     return base.updated(**overrides).validate()

@@ -97,6 +97,18 @@ class TrainConfig:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
 
+# Settings recommended per architecture (docs/hyperparameters.md, "Recommended settings"). They
+# replace TrainConfig's defaults when that model is chosen; config files and options still win.
+ARCHITECTURE_DEFAULTS: dict[str, dict] = {
+    "alexnet": {"learning_rate": 5e-4},
+}
+
+
+def defaults_for(model: str) -> TrainConfig:
+    """TrainConfig's defaults with ``model``'s recommended settings applied."""
+    return TrainConfig(model=model).updated(**ARCHITECTURE_DEFAULTS.get(model, {}))
+
+
 def read_settings_file(path: str | Path) -> dict:
     """The table of settings in a ``.json`` or ``.toml`` file, as written (not yet checked)."""
     path = Path(path)
