@@ -2,8 +2,8 @@
 
     python benchmarks/train_reference.py [--labels ../shared/data/solar-cells/labels.csv] [--models resnet18 alexnet]
 
-Each model trains with its recommended settings (RECOMMENDED below, also the CLI's defaults for
-resnet18) on the same seeded 80/20 split, on this machine's CPU.
+Each model trains with its recommended settings, the CLI's defaults for that model
+(``defaults_for`` in ``training/config.py``), on the same seeded 80/20 split, on this machine's CPU.
 """
 
 from __future__ import annotations
@@ -21,31 +21,28 @@ from docs_section import write_section  # noqa: E402
 
 SHARED_LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "solar-cells" / "labels.csv"
 
-# Recommended settings per architecture (configs as data); everything else is TrainConfig's default.
-RECOMMENDED = {
-    "resnet18": {"input_size": 224, "learning_rate": 1e-3, "epochs": 30, "patience": 10},
-    "alexnet": {"input_size": 224, "learning_rate": 5e-4, "epochs": 30, "patience": 10},
-}
+MODELS = ("resnet18", "alexnet")
+SHOWN_SETTINGS = ("input_size", "learning_rate", "epochs", "patience", "balance", "label_smoothing")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", type=Path, default=SHARED_LABELS)
-    parser.add_argument("--models", nargs="+", default=list(RECOMMENDED), choices=list(RECOMMENDED))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/benchmark"))
     args = parser.parse_args()
     if not args.labels.exists():
         sys.exit(f"skipped: {args.labels} is absent (the shared crack/inactive labels); pass --labels")
 
     from pvdefects.data.sources import load_dataset
-    from pvdefects.training.config import TrainConfig
+    from pvdefects.training.config import defaults_for
     from pvdefects.training.run_folder import RunFolder
     from pvdefects.training.trainer import train
 
     data = load_dataset(args.labels)
     rows = []
     for name in args.models:
-        config = TrainConfig(labels=str(args.labels), model=name, **RECOMMENDED[name])
+        config = defaults_for(name).updated(labels=str(args.labels))
         result = train(config, RunFolder(args.runs_dir / name), verbose=2, data=data)
         rows.append((name, config, result))
 
@@ -63,7 +60,7 @@ def main() -> None:
     for name, config, result in rows:
         f1 = {c: m["f1"] for c, m in result.metrics["classes"].items()}
         f1_half = {c: m["f1"] for c, m in result.metrics_at_half["classes"].items()}
-        settings = ", ".join(f"{k}={v}" for k, v in RECOMMENDED[name].items())
+        settings = ", ".join(f"{k}={getattr(config, k)}" for k in SHOWN_SETTINGS)
         lines.append(
             f"| {name} | {settings} | "
             + " | ".join(f"{f1[c]:.3f} ({f1_half[c]:.3f})" for c in f1)

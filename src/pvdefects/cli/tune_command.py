@@ -10,8 +10,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from pvdefects.cli.config_options import resolve_config
 from pvdefects.errors import UserError
-from pvdefects.training.config import TrainConfig, load_config_file, read_settings_file
+from pvdefects.training.config import read_settings_file
 
 
 def tune(
@@ -55,8 +56,7 @@ def tune(
 
     if n_trials < 0 or (timeout is not None and timeout <= 0):
         raise UserError("--n-trials must be >= 0 and --timeout > 0")
-    base = load_config_file(config) if config else TrainConfig()
-    base = base.updated(labels=labels, images_root=str(images_root) if images_root else None).validate()
+    base = resolve_config(config, {"labels": labels, "images_root": images_root})
     fixed_by_config = set(read_settings_file(config)) if config else set()
     search = build_space(fixed_by_config, space, param or [], default_space).check(base)
     check_objective(objective, search, base)

