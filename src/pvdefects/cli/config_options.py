@@ -15,8 +15,8 @@ import typer
 from pvdefects.training.config import (
     ARCHITECTURE_DEFAULTS,
     TrainConfig,
+    apply_settings,
     defaults_for,
-    load_config_file,
     read_settings_file,
 )
 
@@ -70,8 +70,6 @@ def resolve_config(config_file: Path | None, values: dict[str, Any]) -> TrainCon
     overrides = {key: value for key, value in values.items() if key in TrainConfig.__dataclass_fields__}
     if overrides.get("images_root") is not None:
         overrides["images_root"] = str(overrides["images_root"])
-    model = overrides.get("model") or (read_settings_file(config_file) if config_file else {}).get("model")
-    base = defaults_for(model or DEFAULTS.model)
-    if config_file:
-        base = load_config_file(config_file, base)
-    return base.updated(**overrides).validate()
+    settings = read_settings_file(config_file) if config_file else {}
+    base = defaults_for(overrides.get("model") or settings.get("model") or DEFAULTS.model)
+    return apply_settings(settings, base, source=config_file).updated(**overrides).validate()

@@ -127,8 +127,12 @@ def read_settings_file(path: str | Path) -> dict:
 
 def load_config_file(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
     """Read a ``.json`` or ``.toml`` config file over ``base`` (the defaults)."""
-    values = read_settings_file(path)
+    return apply_settings(read_settings_file(path), base or TrainConfig(), source=path)
+
+
+def apply_settings(values: dict, base: TrainConfig, source: str | Path) -> TrainConfig:
+    """``base`` updated with the settings ``values`` read from ``source`` (named in errors)."""
     try:
-        return (base or TrainConfig()).updated(**values)
+        return base.updated(**values)
     except UserError as error:
-        raise UserError(f"{path}: {error}") from None
+        raise UserError(f"{source}: {error}") from None
