@@ -6,7 +6,8 @@ import pytest
 
 from pvdefects.evaluation.plots import read_history
 from pvdefects.models.saving import load_classifier
-from pvdefects.training.callbacks import ValidationPass
+from pvdefects.data.pipeline import inference_dataset
+from pvdefects.training.callbacks import EMAWeights, ValidationPass, batch_norm_layers, recalibrate_batch_norm
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.run_folder import RunFolder
 from pvdefects.training.trainer import TrainingInterrupted, train
@@ -67,3 +68,33 @@ def test_ema_weights_are_validated_saved_and_resumed(labels_csv, tmp_path, monke
     best = int(np.argmin(read_history(run.history)["val_loss"]))
     saved, _ = load_classifier(run.model)  # the best epoch's averaged weights
     assert same([v.numpy() for v in saved.trainable_variables], validated[best])
+
+
+def test_batch_norm_is_recalibrated_to_the_mean_of_batch_statistics():
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.9)(keras.layers.Dense(3)(inputs)))
+    batches = [np.random.default_rng(seed).normal(seed, 1 + seed, (16, 3)).astype("float32") for seed in range(3)]
+    recalibrate_batch_norm(model, batches)
+    dense, norm = model.layers[1], model.layers[2]
+    outputs = [keras.ops.convert_to_numpy(dense(batch)) for batch in batches]
+    np.testing.assert_allclose(norm.moving_mean.numpy(), np.mean([o.mean(axis=0) for o in outputs], axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(norm.moving_variance.numpy(), np.mean([o.var(axis=0) for o in outputs], axis=0), rtol=1e-4, atol=1e-5)
+    assert norm.momentum == 0.9  # training goes on with the layer's own momentum
+
+
+def test_averaged_weights_are_validated_with_their_own_batch_norm_statistics(labels_csv, tmp_path, monkeypatch):
+    config = TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=3,
+                         epochs=1, warmup_epochs=0, ema_momentum=0.9)
+    calibrated = []
+    original = EMAWeights.on_epoch_end
+
+    def record(self, epoch, logs=None):
+        original(self, epoch, logs)
+        norms = list(batch_norm_layers(self.model))
+        calibrated.append([n.moving_mean.numpy().copy() for n in norms])
+        recalibrate_batch_norm(self.model, inference_dataset(self.calibration_images, self.batch_size))
+        assert same(calibrated[-1], [n.moving_mean.numpy() for n in norms])  # already the averaged weights' own
+
+    monkeypatch.setattr(EMAWeights, "on_epoch_end", record)
+    train(config, RunFolder(tmp_path / "run"), verbose=0)
+    assert calibrated and calibrated[0]  # the model has batch-norm layers, and they were recalibrated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import keras
@@ -65,9 +66,38 @@ class HistoryPlot(keras.callbacks.Callback):
         plot_history(self.history_csv, self.out_png)
 
 
+def batch_norm_layers(layer: keras.layers.Layer) -> Iterator[keras.layers.BatchNormalization]:
+    """Every BatchNormalization layer inside ``layer``, nested models included."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        yield layer
+    for inner in getattr(layer, "layers", []):
+        yield from batch_norm_layers(inner)
+
+
+def recalibrate_batch_norm(model: keras.Model, batches: Iterable) -> None:
+    """Set each BatchNormalization layer's moving mean and variance to the average, over ``batches``,
+    of the batch statistics that the model's current weights produce.
+
+    The moving statistics were collected while training the raw weights; weights averaged over many
+    steps (EMA) produce other activations, and early in training, while the weights still move fast,
+    the mismatch ruins the averaged model's predictions. Recomputing the statistics is what SWA does.
+    """
+    layers = list(batch_norm_layers(model))
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for seen, batch in enumerate(batches):
+            for layer in layers:
+                layer.momentum = seen / (seen + 1)  # a running mean of the batch statistics
+            model(batch, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+
+
 class EMAWeights(keras.callbacks.SwapEMAWeights):
     """Put the optimizer's moving average of the weights (``ema_momentum``) into the model at the
-    end of each epoch and the raw weights back at the start of the next.
+    end of each epoch, with batch-norm statistics recomputed for it on ``calibration_images``, and
+    the raw weights back at the start of the next.
 
     It must come before the validation pass: then validation, the best-model checkpoint (hence the
     saved model) and the ``--resume`` backup all see the averaged weights. Without it Keras would
@@ -76,12 +106,16 @@ class EMAWeights(keras.callbacks.SwapEMAWeights):
     the model, so a resumed run (``resumed``) starts in that state and swaps back first.
     """
 
-    def __init__(self, resumed: bool = False):
+    def __init__(self, calibration_images: np.ndarray, batch_size: int, resumed: bool = False):
         super().__init__(swap_on_epoch=True)
-        self.resumed = resumed
+        self.calibration_images, self.batch_size, self.resumed = calibration_images, batch_size, resumed
 
     def on_train_begin(self, logs=None):
         self._ema_weights_in_model = self.resumed
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        recalibrate_batch_norm(self.model, inference_dataset(self.calibration_images, self.batch_size))
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

@@ -39,6 +39,10 @@ from pvdefects.training.optimizers import build_optimizer
 from pvdefects.training.run_folder import RunFolder
 
 
+# With weight EMA, batch-norm statistics are recomputed each epoch on this many training cells (EMAWeights).
+EMA_CALIBRATION_IMAGES = 512
+
+
 class TrainingInterrupted(Exception):
     """Ctrl-C during training; the last finished epoch is checkpointed for ``--resume``."""
 
@@ -157,7 +161,9 @@ def train(
     if config.schedule == "plateau":
         callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))
     if config.ema_momentum > 0:  # before the validation pass, see EMAWeights
-        callbacks.insert(1, EMAWeights(resumed=resume and run.backup.is_dir() and any(run.backup.iterdir())))
+        calibration = np.random.default_rng(config.seed).permutation(len(train_set))[:EMA_CALIBRATION_IMAGES]
+        resumed = resume and run.backup.is_dir() and any(run.backup.iterdir())
+        callbacks.insert(1, EMAWeights(train_set.images[calibration], config.batch_size, resumed=resumed))
     try:
         model.fit(stream, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, shuffle=False)
     except KeyboardInterrupt:

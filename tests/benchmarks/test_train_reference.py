@@ -1,0 +1,68 @@
+"""benchmarks/train_reference.py: reuse of finished runs and the per-split table with its mean."""
+
+import importlib.util
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from pvdefects.training import trainer
+from pvdefects.training.config import defaults_for
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "train_reference.py"
+
+
+@pytest.fixture(scope="module")
+def benchmark():
+    spec = importlib.util.spec_from_file_location("train_reference", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def metrics(crack: float, inactive: float) -> dict:
+    at_half = {"classes": {"crack": {"f1": crack - 0.1}, "inactive": {"f1": inactive - 0.1}}, "mean_f1": (crack + inactive) / 2 - 0.1}
+    return {
+        "validation": {"classes": {"crack": {"f1": crack}, "inactive": {"f1": inactive}}, "mean_f1": (crack + inactive) / 2},
+        "validation_at_0.5": at_half,
+        "epochs": 30, "best_epoch": 20, "wall_seconds": 1500.0, "train_images_per_second": 25.0,
+    }
+
+
+def test_table_lists_every_split_and_their_mean(benchmark):
+    config = defaults_for("resnet18")
+    rows = [
+        {"model": "resnet18", "seed": 0, "config": config, **metrics(0.70, 0.90)},
+        {"model": "resnet18", "seed": 1, "config": config, **metrics(0.72, 0.80)},
+    ]
+    markdown = benchmark.section(rows, "python benchmarks/train_reference.py --seeds 0 1", 1600)
+    assert "| resnet18 | 0 | 0.700 (0.600) | 0.900 (0.800) | **0.800** (0.700) | 30 (20) | 25.0 min | 25.0 |" in markdown
+    assert "| resnet18 | 1 | 0.720 (0.620) | 0.800 (0.700) | **0.760** (0.660) |" in markdown
+    assert "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | |" in markdown
+    assert f"ema_momentum={config.ema_momentum}" in markdown and "--seeds 0 1" in markdown
+
+
+def test_finished_run_of_the_same_settings_is_reused(benchmark, tmp_path, monkeypatch):
+    labels = tmp_path / "labels.csv"
+    run = tmp_path / "runs" / "resnet18" / "seed-1"
+    run.mkdir(parents=True)
+    saved = asdict(defaults_for("resnet18").updated(labels=str(labels), seed=1))
+    (run / "config.json").write_text(json.dumps(saved))
+    (run / "metrics.json").write_text(json.dumps(metrics(0.7, 0.9)))
+    monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("a finished run was trained again"))
+    row = benchmark.train_once("resnet18", 1, labels, tmp_path / "runs", data=None)
+    assert row["validation"]["mean_f1"] == pytest.approx(0.8)
+
+
+def test_a_finished_run_of_other_settings_is_kept_and_stops_the_script(benchmark, tmp_path, monkeypatch):
+    wanted = asdict(defaults_for("resnet18").updated(labels="labels.csv"))
+    assert benchmark.same_settings({**wanted, "labels": str(Path("labels.csv").resolve())}, wanted)
+    run = tmp_path / "runs" / "resnet18" / "seed-0"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({**wanted, "input_size": 96}))
+    (run / "metrics.json").write_text(json.dumps(metrics(0.7, 0.9)))
+    monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("the other run was overwritten"))
+    with pytest.raises(SystemExit, match="other settings"):
+        benchmark.train_once("resnet18", 0, Path("labels.csv"), tmp_path / "runs", data=None)
+    assert (run / "metrics.json").exists()
