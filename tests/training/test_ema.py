@@ -6,7 +6,6 @@ import pytest
 
 from pvdefects.evaluation.plots import read_history
 from pvdefects.models.saving import load_classifier
-from pvdefects.data.pipeline import inference_dataset
 from pvdefects.training.callbacks import EMAWeights, ValidationPass, batch_norm_layers, recalibrate_batch_norm
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.run_folder import RunFolder
@@ -92,7 +91,7 @@ def test_averaged_weights_are_validated_with_their_own_batch_norm_statistics(lab
         original(self, epoch, logs)
         norms = list(batch_norm_layers(self.model))
         calibrated.append([n.moving_mean.numpy().copy() for n in norms])
-        recalibrate_batch_norm(self.model, inference_dataset(self.calibration_images, self.batch_size))
+        recalibrate_batch_norm(self.model, (images for images, _ in self.calibration_batches))
         assert same(calibrated[-1], [n.moving_mean.numpy() for n in norms])  # already the averaged weights' own
 
     monkeypatch.setattr(EMAWeights, "on_epoch_end", record)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 from rich.console import Console
 
 from pvdefects.data.pipeline import inference_dataset
@@ -81,6 +82,8 @@ def recalibrate_batch_norm(model: keras.Model, batches: Iterable) -> None:
     The moving statistics were collected while training the raw weights; weights averaged over many
     steps (EMA) produce other activations, and early in training, while the weights still move fast,
     the mismatch ruins the averaged model's predictions. Recomputing the statistics is what SWA does.
+    ``batches`` should be drawn like the training batches (class-balanced, augmented): those are the
+    statistics the network learnt to work with, and cells drawn as they come give other ones.
     """
     layers = list(batch_norm_layers(model))
     momenta = [layer.momentum for layer in layers]
@@ -96,8 +99,8 @@ def recalibrate_batch_norm(model: keras.Model, batches: Iterable) -> None:
 
 class EMAWeights(keras.callbacks.SwapEMAWeights):
     """Put the optimizer's moving average of the weights (``ema_momentum``) into the model at the
-    end of each epoch, with batch-norm statistics recomputed for it on ``calibration_images``, and
-    the raw weights back at the start of the next.
+    end of each epoch, with batch-norm statistics recomputed for it on ``calibration_batches`` (a
+    few batches of the training stream), and the raw weights back at the start of the next.
 
     It must come before the validation pass: then validation, the best-model checkpoint (hence the
     saved model) and the ``--resume`` backup all see the averaged weights. Without it Keras would
@@ -106,16 +109,16 @@ class EMAWeights(keras.callbacks.SwapEMAWeights):
     the model, so a resumed run (``resumed``) starts in that state and swaps back first.
     """
 
-    def __init__(self, calibration_images: np.ndarray, batch_size: int, resumed: bool = False):
+    def __init__(self, calibration_batches: tf.data.Dataset, resumed: bool = False):
         super().__init__(swap_on_epoch=True)
-        self.calibration_images, self.batch_size, self.resumed = calibration_images, batch_size, resumed
+        self.calibration_batches, self.resumed = calibration_batches, resumed
 
     def on_train_begin(self, logs=None):
         self._ema_weights_in_model = self.resumed
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
-        recalibrate_batch_norm(self.model, inference_dataset(self.calibration_images, self.batch_size))
+        recalibrate_batch_norm(self.model, (images for images, _ in self.calibration_batches))
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

@@ -39,7 +39,7 @@ from pvdefects.training.optimizers import build_optimizer
 from pvdefects.training.run_folder import RunFolder
 
 
-# With weight EMA, batch-norm statistics are recomputed each epoch on this many training cells (EMAWeights).
+# With weight EMA, batch-norm statistics are recomputed each epoch on this many cells of the training stream.
 EMA_CALIBRATION_IMAGES = 512
 
 
@@ -161,9 +161,9 @@ def train(
     if config.schedule == "plateau":
         callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))
     if config.ema_momentum > 0:  # before the validation pass, see EMAWeights
-        calibration = np.random.default_rng(config.seed).permutation(len(train_set))[:EMA_CALIBRATION_IMAGES]
         resumed = resume and run.backup.is_dir() and any(run.backup.iterdir())
-        callbacks.insert(1, EMAWeights(train_set.images[calibration], config.batch_size, resumed=resumed))
+        calibration = stream.take(max(EMA_CALIBRATION_IMAGES // config.batch_size, 1))
+        callbacks.insert(1, EMAWeights(calibration, resumed=resumed))
     try:
         model.fit(stream, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
