@@ -9,7 +9,8 @@ another stratified 80/20 split and another initialisation. With 20 ``inactive`` 
 validation split, one split alone moves mean F1 by a few hundredths, so the table reports every
 split and their mean. A run folder that already holds a finished run of the same settings
 (``runs/benchmark/<model>/seed-<k>``) is reused, so an interrupted benchmark resumes where it stopped;
-a finished run of other settings there stops the script rather than being overwritten.
+a finished run of other settings there stops the script rather than being overwritten. The table
+shows every finished run of today's settings under the runs folder, whichever invocation trained it.
 """
 
 from __future__ import annotations
@@ -41,22 +42,41 @@ def same_settings(saved: dict, wanted: dict) -> bool:
     return resolve(saved) == resolve(wanted)
 
 
-def train_once(model: str, seed: int, labels: Path, runs: Path, data) -> dict:
-    """The metrics.json of ``model`` trained on split ``seed``: from its run folder if finished there."""
+def planned_config(model: str, seed: int, labels: Path):
+    from pvdefects.training.config import defaults_for
+
+    return defaults_for(model).updated(labels=str(labels), seed=seed)
+
+
+def train_once(model: str, seed: int, labels: Path, runs: Path, data) -> None:
+    """Train ``model`` on split ``seed`` unless its run folder already holds that finished run."""
     from dataclasses import asdict
 
-    from pvdefects.training.config import defaults_for
     from pvdefects.training.run_folder import RunFolder
     from pvdefects.training.trainer import train
 
-    config = defaults_for(model).updated(labels=str(labels), seed=seed)
+    config = planned_config(model, seed, labels)
     run = RunFolder(runs / model / f"seed-{seed}")
     if run.metrics.exists() and not same_settings(json.loads(run.config.read_text()), asdict(config)):
         sys.exit(f"{run.root} holds a finished run of other settings: move it away to train this one")
     if not run.metrics.exists():
         shutil.rmtree(run.root, ignore_errors=True)  # an interrupted run starts again from scratch
         train(config, run, verbose=2, data=data)
-    return {"model": model, "seed": seed, "config": config, **json.loads(run.metrics.read_text())}
+
+
+def finished_runs(labels: Path, runs: Path) -> list[dict]:
+    """Every finished run under ``runs/<model>/seed-<k>`` of today's settings, whichever invocation trained it."""
+    from dataclasses import asdict
+
+    rows = []
+    for model in MODELS:
+        for folder in sorted((runs / model).glob("seed-*"), key=lambda path: int(path.name.removeprefix("seed-"))):
+            seed = int(folder.name.removeprefix("seed-"))
+            config = planned_config(model, seed, labels)
+            saved = folder / "config.json"
+            if (folder / "metrics.json").exists() and same_settings(json.loads(saved.read_text()), asdict(config)):
+                rows.append({"model": model, "seed": seed, "config": config, **json.loads((folder / "metrics.json").read_text())})
+    return rows
 
 
 def f1_figures(metrics: dict) -> dict[str, tuple[float, float]]:
@@ -99,8 +119,10 @@ def section(rows: list[dict], command: str, cells: int) -> str:
     return "\n".join([
         "## Training the reference architectures (`benchmarks/train_reference.py`)",
         "",
-        f"Command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; shared labels, {cells} cells; "
-        "each seed is another seeded 80/20 split stratified by label combination (and another initialisation). "
+        f"Last command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; the table holds every "
+        "finished run of today's settings under `runs/benchmark`, whichever invocation trained it. Shared labels, "
+        f"{cells} cells; each seed is another seeded 80/20 split stratified by label combination (and another "
+        "initialisation). "
         "Validation F1 at the per-class thresholds tuned on validation (F1 at 0.5 in brackets). Settings (the "
         "CLI's defaults for each model): "
         + "; ".join(f"{model}: {shown}" for model, shown in settings.items())
@@ -123,14 +145,13 @@ def main() -> None:
     from pvdefects.data.sources import load_dataset
 
     data = load_dataset(args.labels)
-    rows = [train_once(model, seed, args.labels, args.runs_dir, data) for model in args.models for seed in args.seeds]
-    command = (
-        f"python benchmarks/train_reference.py --models {' '.join(args.models)} --seeds {' '.join(map(str, args.seeds))}"
-    )
-    markdown = section(rows, command, len(data))
+    for model in args.models:
+        for seed in args.seeds:
+            train_once(model, seed, args.labels, args.runs_dir, data)
+    command = f"python benchmarks/train_reference.py --models {' '.join(args.models)} --seeds {' '.join(map(str, args.seeds))}"
+    markdown = section(finished_runs(args.labels, args.runs_dir), command, len(data))
     write_section("training", markdown)
     print(markdown)
-
 
 if __name__ == "__main__":
     main()

@@ -43,25 +43,28 @@ def test_table_lists_every_split_and_their_mean(benchmark):
     assert f"ema_momentum={config.ema_momentum}" in markdown and "--seeds 0 1" in markdown
 
 
-def test_finished_run_of_the_same_settings_is_reused(benchmark, tmp_path, monkeypatch):
-    labels = tmp_path / "labels.csv"
-    run = tmp_path / "runs" / "resnet18" / "seed-1"
-    run.mkdir(parents=True)
-    saved = asdict(defaults_for("resnet18").updated(labels=str(labels), seed=1))
-    (run / "config.json").write_text(json.dumps(saved))
-    (run / "metrics.json").write_text(json.dumps(metrics(0.7, 0.9)))
+def write_run(folder: Path, config: dict, crack: float, inactive: float) -> None:
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "metrics.json").write_text(json.dumps(metrics(crack, inactive)))
+
+
+def test_finished_runs_of_the_same_settings_are_reused_and_tabled(benchmark, tmp_path, monkeypatch):
+    labels, runs = tmp_path / "labels.csv", tmp_path / "runs"
+    write_run(runs / "resnet18" / "seed-1", asdict(defaults_for("resnet18").updated(labels=str(labels), seed=1)), 0.7, 0.9)
+    write_run(runs / "resnet18" / "seed-2", asdict(defaults_for("resnet18").updated(labels=str(labels), seed=2, epochs=3)), 0.5, 0.5)
     monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("a finished run was trained again"))
-    row = benchmark.train_once("resnet18", 1, labels, tmp_path / "runs", data=None)
-    assert row["validation"]["mean_f1"] == pytest.approx(0.8)
+    benchmark.train_once("resnet18", 1, labels, runs, data=None)
+    rows = benchmark.finished_runs(labels, runs)
+    assert [(row["model"], row["seed"]) for row in rows] == [("resnet18", 1)]  # seed 2 has other settings
+    assert rows[0]["validation"]["mean_f1"] == pytest.approx(0.8)
 
 
 def test_a_finished_run_of_other_settings_is_kept_and_stops_the_script(benchmark, tmp_path, monkeypatch):
     wanted = asdict(defaults_for("resnet18").updated(labels="labels.csv"))
     assert benchmark.same_settings({**wanted, "labels": str(Path("labels.csv").resolve())}, wanted)
     run = tmp_path / "runs" / "resnet18" / "seed-0"
-    run.mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({**wanted, "input_size": 96}))
-    (run / "metrics.json").write_text(json.dumps(metrics(0.7, 0.9)))
+    write_run(run, {**wanted, "input_size": 96}, 0.7, 0.9)
     monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("the other run was overwritten"))
     with pytest.raises(SystemExit, match="other settings"):
         benchmark.train_once("resnet18", 0, Path("labels.csv"), tmp_path / "runs", data=None)
