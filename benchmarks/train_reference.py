@@ -93,22 +93,24 @@ def f1_cells(figures: dict[str, tuple[float, float]]) -> str:
 
 
 def table(rows: list[dict]) -> list[str]:
-    """One line per (model, split), then each model's mean over its splits."""
+    """Per model: a line per split, then the mean over its splits (where it has several)."""
     classes = list(rows[0]["validation"]["classes"])
     lines = [
         f"| model | split (seed) | {' | '.join(f'{c} F1' for c in classes)} | mean F1 | epochs (best) | wall time | "
         "train images/s |",
-        "| --- " * (len(classes) + 7) + "|",
+        "| --- " * (len(classes) + 6) + "|",
     ]
-    for row in rows:
-        lines.append(
-            f"| {row['model']} | {row['seed']} | {f1_cells(f1_figures(row))} | {row['epochs']} ({row['best_epoch']}) | "
-            f"{row['wall_seconds'] / 60:.1f} min | {row['train_images_per_second']:.1f} |"
-        )
     for model in dict.fromkeys(row["model"] for row in rows):
-        per_split = [f1_figures(row) for row in rows if row["model"] == model]
-        mean = {key: tuple(np.mean([split[key] for split in per_split], axis=0)) for key in per_split[0]}
-        lines.append(f"| {model} | mean of {len(per_split)} | {f1_cells(mean)} | | | |")
+        mine = [row for row in rows if row["model"] == model]
+        for row in mine:
+            lines.append(
+                f"| {model} | {row['seed']} | {f1_cells(f1_figures(row))} | {row['epochs']} ({row['best_epoch']}) | "
+                f"{row['wall_seconds'] / 60:.1f} min | {row['train_images_per_second']:.1f} |"
+            )
+        if len(mine) > 1:
+            per_split = [f1_figures(row) for row in mine]
+            mean = {key: tuple(np.mean([split[key] for split in per_split], axis=0)) for key in per_split[0]}
+            lines.append(f"| {model} | mean of {len(mine)} | {f1_cells(mean)} | | | |")
     return lines
 
 

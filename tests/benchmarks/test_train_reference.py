@@ -35,11 +35,15 @@ def test_table_lists_every_split_and_their_mean(benchmark):
     rows = [
         {"model": "resnet18", "seed": 0, "config": config, **metrics(0.70, 0.90)},
         {"model": "resnet18", "seed": 1, "config": config, **metrics(0.72, 0.80)},
+        {"model": "alexnet", "seed": 0, "config": defaults_for("alexnet"), **metrics(0.60, 0.70)},
     ]
     markdown = benchmark.section(rows, "python benchmarks/train_reference.py --seeds 0 1", 1600)
     assert "| resnet18 | 0 | 0.700 (0.600) | 0.900 (0.800) | **0.800** (0.700) | 30 (20) | 25.0 min | 25.0 |" in markdown
     assert "| resnet18 | 1 | 0.720 (0.620) | 0.800 (0.700) | **0.760** (0.660) |" in markdown
-    assert "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | |" in markdown
+    assert "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | |\n| alexnet | 0 |" in markdown
+    assert "alexnet | mean" not in markdown  # one split: no mean line
+    header, separator = markdown.splitlines()[-6:-4]
+    assert header.count("|") == separator.count("|")
     assert f"ema_momentum={config.ema_momentum}" in markdown and "--seeds 0 1" in markdown
 
 
