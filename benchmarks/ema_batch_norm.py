@@ -28,14 +28,20 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
+    from pvdefects.data.pipeline import inference_dataset
     from pvdefects.data.sources import load_dataset
     from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
     from pvdefects.models.registry import create_model
     from pvdefects.training.callbacks import recalibrate_batch_norm, sigmoid
     from pvdefects.training.config import TrainConfig
     from pvdefects.training.run_folder import RunFolder
-    from pvdefects.training.trainer import EMA_CALIBRATION_IMAGES, build_loss, split_indices
+    from pvdefects.training.trainer import (
+        EMA_CALIBRATION_IMAGES,
+        build_loss,
+        ema_calibration_batches,
+        split_indices,
+        training_stream,
+    )
 
     run = RunFolder(args.run)
     config = TrainConfig(**json.loads(run.config.read_text()))
@@ -47,14 +53,11 @@ def main() -> None:
     model = create_model(config.model, len(data.class_names), config.input_size, config.normalization, config.dropout)
 
     natural = np.random.default_rng(config.seed).permutation(len(train_set))[:EMA_CALIBRATION_IMAGES]
-    stream = training_dataset(
-        train_set.images, train_set.labels, config.batch_size, seed=config.seed, balance=config.balance,
-        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity), mixup_alpha=config.mixup,
-    ).take(EMA_CALIBRATION_IMAGES // config.batch_size)
+    stream = ema_calibration_batches(training_stream(train_set, config), config)
     calibrations = {
         "as saved": None,
         f"{len(natural)} training cells as they come": inference_dataset(train_set.images[natural], config.batch_size),
-        f"{EMA_CALIBRATION_IMAGES // config.batch_size} batches of the training stream": (x for x, _ in stream),
+        f"{int(stream.cardinality())} batches of the training stream": (x for x, _ in stream),
     }
     print(f"{weights} (balance {config.balance}, {len(val_set)} validation cells)\n")
     print("| batch-norm statistics from | validation loss | mean F1 at 0.5 |\n| --- | --- | --- |")

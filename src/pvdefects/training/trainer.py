@@ -14,6 +14,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 from rich.console import Console
 
 from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
@@ -79,6 +80,24 @@ def split_indices(labels: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, 
     return train_val_split(labels, config.val_fraction, config.seed)
 
 
+def training_stream(train_set: Dataset, config: TrainConfig) -> tf.data.Dataset:
+    """The endless stream of (images, labels) batches that ``config`` trains on."""
+    return training_dataset(
+        train_set.images,
+        train_set.labels,
+        config.batch_size,
+        seed=config.seed,
+        balance=config.balance,
+        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity),
+        mixup_alpha=config.mixup,
+    )
+
+
+def ema_calibration_batches(stream: tf.data.Dataset, config: TrainConfig) -> tf.data.Dataset:
+    """The first batches of the training stream, about ``EMA_CALIBRATION_IMAGES`` cells (see EMAWeights)."""
+    return stream.take(max(EMA_CALIBRATION_IMAGES // config.batch_size, 1))
+
+
 def build_loss(config: TrainConfig, train_labels: np.ndarray) -> MultiLabelLoss:
     return MultiLabelLoss(
         pos_weight=positive_weights(train_labels, config.pos_weight),
@@ -131,15 +150,7 @@ def train(
     loss = build_loss(config, train_set.labels)
     model = create_model(config.model, len(data.class_names), config.input_size, config.normalization, config.dropout)
     model.compile(optimizer=build_optimizer(config, steps), loss=loss)
-    stream = training_dataset(
-        train_set.images,
-        train_set.labels,
-        config.batch_size,
-        seed=config.seed,
-        balance=config.balance,
-        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity),
-        mixup_alpha=config.mixup,
-    )
+    stream = training_stream(train_set, config)
 
     best_loss, wait = resume_state(run.history, config.patience) if resume else (None, 0)
     validation = ValidationPass(val_set.images, val_set.labels, data.class_names, loss, config.batch_size)
@@ -162,8 +173,7 @@ def train(
         callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))
     if config.ema_momentum > 0:  # before the validation pass, see EMAWeights
         resumed = resume and run.backup.is_dir() and any(run.backup.iterdir())
-        calibration = stream.take(max(EMA_CALIBRATION_IMAGES // config.batch_size, 1))
-        callbacks.insert(1, EMAWeights(calibration, resumed=resumed))
+        callbacks.insert(1, EMAWeights(ema_calibration_batches(stream, config), resumed=resumed))
     try:
         model.fit(stream, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
