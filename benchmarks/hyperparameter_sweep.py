@@ -55,7 +55,15 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "weight decay 1e-2": ("weight decay", {"weight_decay": 1e-2}),
     "dropout 0.3": ("dropout", {"dropout": 0.3}),
     "alexnet lr 5e-4": ("architecture", {"model": "alexnet", "learning_rate": 5e-4}),
+    # Do the winners add up? Each on top of balance 1, resnet18's default since the study above.
+    "balance 1 + focal": ("on top of balance 1", {"balance": 1.0, "loss": "focal"}),
+    "balance 1 + label smoothing 0.1": ("on top of balance 1", {"balance": 1.0, "label_smoothing": 0.1}),
+    "balance 1 + lr 3e-4": ("on top of balance 1", {"balance": 1.0, "learning_rate": 3e-4}),
+    "balance 1 + shift 0.1": ("on top of balance 1", {"balance": 1.0, "aug_shift": 0.1}),
+    "balance 1 + shift 0.2": ("on top of balance 1", {"balance": 1.0, "aug_shift": 0.2}),
 }
+# A factor compared with another variant than the base: paired differences are taken against it.
+REFERENCE = {"on top of balance 1": "balance 1"}
 LOSS_CHANGING = {"pos_weight", "loss", "label_smoothing"}  # their validation losses are not comparable
 
 
@@ -110,14 +118,14 @@ def finished_runs(runs: Path) -> list[dict]:
 
 
 def summarise(results: list[dict]) -> list[dict]:
-    """Per variant: mean and spread over seeds, and the mean paired difference to the base."""
-    base = {r["seed"]: r for r in results if r["variant"] == "base"}
+    """Per variant: mean and spread over seeds, and the mean paired difference to its reference (the base)."""
     rows = []
     for variant, (factor, changes) in VARIANTS.items():
         mine = [r for r in results if r["variant"] == variant]
         if not mine:
             continue
-        paired = [r["mean_f1"] - base[r["seed"]]["mean_f1"] for r in mine if r["seed"] in base]
+        reference = {r["seed"]: r for r in results if r["variant"] == REFERENCE.get(factor, "base")}
+        paired = [r["mean_f1"] - reference[r["seed"]]["mean_f1"] for r in mine if r["seed"] in reference]
         rows.append({
             "variant": variant,
             "factor": factor,
@@ -138,7 +146,7 @@ def summarise(results: list[dict]) -> list[dict]:
 
 
 def plot(results: list[dict], path: Path) -> None:
-    """One panel per factor: every seed's validation mean F1 (dots) and their mean (bar), base first."""
+    """One panel per factor: every seed's validation mean F1 (dots) and their mean (bar), its reference first."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -149,13 +157,14 @@ def plot(results: list[dict], path: Path) -> None:
     rows = -(-len(factors) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows), sharey=True, squeeze=False)
     for axis, factor in zip(axes.flat, factors):
-        names = ["base"] + [v for v, (f, _) in VARIANTS.items() if f == factor]
+        names = [REFERENCE.get(factor, "base")] + [v for v, (f, _) in VARIANTS.items() if f == factor]
         for x, name in enumerate(names):
             values = [r["mean_f1"] for r in results if r["variant"] == name]
             if values:
-                axis.bar(x, np.mean(values), color="tab:blue" if name != "base" else "tab:gray", alpha=0.5)
+                axis.bar(x, np.mean(values), color="tab:gray" if x == 0 else "tab:blue", alpha=0.5)
                 axis.plot([x] * len(values), values, "o", color="black", markersize=3)
-        axis.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
+        ticks = [names[0]] + [name.replace(f"{names[0]} + ", "+ ") for name in names[1:]]
+        axis.set_xticks(range(len(names)), ticks, rotation=20, fontsize=8)
         axis.set_title(factor)
         axis.grid(axis="y", alpha=0.3)
     for axis in axes.flat[len(factors):]:
@@ -176,14 +185,16 @@ def results_markdown(rows: list[dict], hours: float) -> str:
     lines = [
         "### One factor at a time (`benchmarks/hyperparameter_sweep.py`)",
         "",
-        "Command: `python benchmarks/hyperparameter_sweep.py` (seeds 0, 1 and 2; it was run as `--seeds 0 1`, "
-        f"then `--seeds 2`) on {platform.machine()} CPU, {os.cpu_count()} cores ({hours:.1f} h of training in all; "
+        "Command: `python benchmarks/hyperparameter_sweep.py` (seeds 0, 1 and 2; the single factors were run as "
+        "`--seeds 0 1`, then `--seeds 2`, the combinations later with `--variants \"balance 1 + focal\" ...`) "
+        f"on {platform.machine()} CPU, {os.cpu_count()} cores ({hours:.1f} h of training in all; "
         "about half of the runs shared the cores with other training, hence the spread of minutes per run). Base: "
         f"{settings}, otherwise `TrainConfig`'s defaults (AdamW 1e-3, weight decay 1e-4, cosine with 1 warm-up "
         "epoch, batch 32, balance 0.5 (resnet18's default before this study), flips + quarter turns + intensity "
         "0.1, BCE). Each seed is a different "
         "stratified 80/20 split of the 1,600 shared cells and a different initialisation; *paired Δ* is the mean "
-        "over seeds of (variant − base on the same split), *wins* how many seeds the variant beat the base on. "
+        "over seeds of (variant − base on the same split; for the combinations, − balance 1), *wins* on how "
+        "many seeds the variant beat it. "
         "Mean F1 at per-class thresholds tuned on validation (at 0.5 in its own column); validation loss is the "
         "best epoch's, comparable only between rows with the same loss function.",
         "",

@@ -37,8 +37,13 @@ SHOWN_SETTINGS = ("input_size", "learning_rate", "epochs", "patience", "balance"
 
 
 def same_settings(saved: dict, wanted: dict) -> bool:
-    """Whether a saved config.json trains what ``wanted`` would (the labels path may be spelt otherwise)."""
-    resolve = lambda config: {**config, "labels": str(Path(config["labels"]).resolve())}  # noqa: E731
+    """Whether a saved config.json trains what ``wanted`` would (the labels path may be spelt otherwise;
+    a setting added after the run was trained takes its default, which is how that run trained)."""
+    from dataclasses import asdict
+
+    from pvdefects.training.config import TrainConfig
+
+    resolve = lambda config: {**asdict(TrainConfig()), **config, "labels": str(Path(config["labels"]).resolve())}  # noqa: E731
     return resolve(saved) == resolve(wanted)
 
 

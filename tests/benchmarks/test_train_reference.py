@@ -1,6 +1,5 @@
 """benchmarks/train_reference.py: reuse of finished runs and the per-split table with its mean."""
 
-import importlib.util
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -10,15 +9,10 @@ import pytest
 from pvdefects.training import trainer
 from pvdefects.training.config import defaults_for
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "train_reference.py"
-
 
 @pytest.fixture(scope="module")
-def benchmark():
-    spec = importlib.util.spec_from_file_location("train_reference", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def benchmark(benchmark_script):
+    return benchmark_script("train_reference")
 
 
 def metrics(crack: float, inactive: float) -> dict:
@@ -55,7 +49,9 @@ def write_run(folder: Path, config: dict, crack: float, inactive: float) -> None
 
 def test_finished_runs_of_the_same_settings_are_reused_and_tabled(benchmark, tmp_path, monkeypatch):
     labels, runs = tmp_path / "labels.csv", tmp_path / "runs"
-    write_run(runs / "resnet18" / "seed-1", asdict(defaults_for("resnet18").updated(labels=str(labels), seed=1)), 0.7, 0.9)
+    trained_before_aug_shift_existed = asdict(defaults_for("resnet18").updated(labels=str(labels), seed=1))
+    del trained_before_aug_shift_existed["aug_shift"]
+    write_run(runs / "resnet18" / "seed-1", trained_before_aug_shift_existed, 0.7, 0.9)
     write_run(runs / "resnet18" / "seed-2", asdict(defaults_for("resnet18").updated(labels=str(labels), seed=2, epochs=3)), 0.5, 0.5)
     monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("a finished run was trained again"))
     benchmark.train_once("resnet18", 1, labels, runs, data=None)

@@ -50,6 +50,18 @@ def test_intensity_jitter_changes_values_within_range():
     assert not np.array_equal(out, image) and out.min() >= 0 and out.max() <= 255
 
 
+def test_shift_translates_the_cell_and_fills_the_strip_with_its_mirror_image():
+    image = ramp_images(1, size=20)[0].astype(np.float32)
+    padded = np.pad(image, [(5, 5), (5, 5), (0, 0)], mode="reflect")  # shift 0.25 of 20 px = 5 px
+    windows = {(dy, dx) for dy in range(11) for dx in range(11)}
+    offsets = set()
+    for seed in range(12):
+        out = augment(image, np.array([seed, 1]), Augmentation(False, False, 0.0, shift=0.25)).numpy()
+        offset = next((dy, dx) for dy, dx in windows if np.array_equal(padded[dy : dy + 20, dx : dx + 20], out))
+        offsets.add(offset)
+    assert len(offsets) > 6 and offsets != {(5, 5)}
+
+
 def test_inference_dataset_keeps_order():
     images = ramp_images()
     batches = np.concatenate([x.numpy() for x in inference_dataset(images, 3)])

@@ -32,6 +32,7 @@ def test_round_trip(tmp_path):
         ({"val_fraction": 1.5}, "val_fraction"),
         ({"folds": 5, "fold": 5}, "fold must be in 0..folds-1"),
         ({"balance": 2.0}, "balance"),
+        ({"aug_shift": 0.5}, r"aug_shift must be within \[0, 0.5\)"),
         ({"epochs": 0}, "epochs must be at least 1"),
     ],
 )

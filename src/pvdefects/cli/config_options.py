@@ -53,6 +53,7 @@ Balance = Annotated[Optional[float], option("Class-balanced sampling: 0 uniform 
 AugFlips = Annotated[Optional[bool], option("Random horizontal/vertical flips.", "aug_flips")]
 AugRot90 = Annotated[Optional[bool], option("Random quarter turns.", "aug_rot90")]
 AugIntensity = Annotated[Optional[float], option("Gamma/brightness/contrast jitter strength (0 = off).", "aug_intensity")]
+AugShift = Annotated[Optional[float], option("Random translation by up to this share of the side, mirror-filled (0 = off).", "aug_shift")]
 Mixup = Annotated[Optional[float], option("Mixup of image pairs and their labels, weights from Beta(a, a) (0 = off).", "mixup")]
 Normalization = Annotated[Optional[str], option("per_image (zero mean, unit variance) or scale (x/255).", "normalization")]
 Dropout = Annotated[Optional[float], option("Dropout rate before the classifier. Default: the architecture's.")]

@@ -13,6 +13,7 @@ from rich.console import Console
 from pvdefects.cli.config_options import (
     AugFlips,
     AugIntensity,
+    AugShift,
     AugRot90,
     Balance,
     BatchSize,
@@ -82,6 +83,7 @@ def train(
     aug_flips: AugFlips = None,
     aug_rot90: AugRot90 = None,
     aug_intensity: AugIntensity = None,
+    aug_shift: AugShift = None,
     mixup: Mixup = None,
     normalization: Normalization = None,
     dropout: Dropout = None,

@@ -25,15 +25,25 @@ class Augmentation:
     flips: bool = True  # horizontal and vertical mirror images
     rot90: bool = True  # quarter turns (square images only): busbars may run either way
     intensity: float = 0.1  # strength of gamma/brightness/contrast jitter; 0 switches it off
+    shift: float = 0.0  # random translation by up to this share of each side; 0 switches it off
 
     @property
     def enabled(self) -> bool:
-        return self.flips or self.rot90 or self.intensity > 0
+        return self.flips or self.rot90 or self.intensity > 0 or self.shift > 0
+
+
+def random_shift(image: tf.Tensor, seed: tf.Tensor, fraction: float) -> tf.Tensor:
+    """Translate ``[H, W, C]`` by up to ``fraction`` of each side, filling the uncovered strip with
+    the mirror image of the border: a crack may lie anywhere in a cell, not only where the training
+    cells happen to have theirs."""
+    pad_y, pad_x = round(image.shape[0] * fraction), round(image.shape[1] * fraction)
+    padded = tf.pad(image, [[pad_y, pad_y], [pad_x, pad_x], [0, 0]], mode="REFLECT")
+    return tf.image.stateless_random_crop(padded, tf.shape(image), seed)
 
 
 def augment(image: tf.Tensor, seed: tf.Tensor, config: Augmentation) -> tf.Tensor:
     """Apply ``config`` to one float32 ``[H, W, 1]`` image with pixel values 0-255."""
-    seeds = tf.random.experimental.stateless_split(seed, num=6)
+    seeds = tf.random.experimental.stateless_split(seed, num=7)
     if config.flips:
         image = tf.image.stateless_random_flip_left_right(image, seeds[0])
         image = tf.image.stateless_random_flip_up_down(image, seeds[1])
@@ -48,6 +58,8 @@ def augment(image: tf.Tensor, seed: tf.Tensor, config: Augmentation) -> tf.Tenso
         image = 255.0 * tf.pow(image / 255.0, gamma)
         mean = tf.reduce_mean(image)
         image = tf.clip_by_value((image - mean) * contrast + mean + brightness, 0.0, 255.0)
+    if config.shift > 0:
+        image = random_shift(image, seeds[6], config.shift)
     return image
 
 

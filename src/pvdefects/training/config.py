@@ -61,6 +61,7 @@ class TrainConfig:
     aug_flips: bool = True
     aug_rot90: bool = True
     aug_intensity: float = 0.1
+    aug_shift: float = 0.0  # random translation by up to this share of the side (mirror-filled)
     mixup: float = 0.0  # > 0: mix pairs of images and labels with weights from Beta(mixup, mixup)
 
     def validate(self) -> "TrainConfig":
@@ -73,6 +74,8 @@ class TrainConfig:
             raise UserError(f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of {self.folds}")
         if not 0 <= self.balance <= 1:
             raise UserError(f"balance must be within [0, 1]; got {self.balance}")
+        if not 0 <= self.aug_shift < 0.5:
+            raise UserError(f"aug_shift must be within [0, 0.5) (0 = off); got {self.aug_shift}")
         if self.mixup < 0:
             raise UserError(f"mixup must be >= 0 (0 = off); got {self.mixup}")
         if not 0 <= self.ema_momentum < 1:

@@ -88,7 +88,7 @@ def training_stream(train_set: Dataset, config: TrainConfig) -> tf.data.Dataset:
         config.batch_size,
         seed=config.seed,
         balance=config.balance,
-        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity),
+        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity, config.aug_shift),
         mixup_alpha=config.mixup,
     )
 
