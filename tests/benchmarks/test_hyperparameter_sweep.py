@@ -1,6 +1,5 @@
 """benchmarks/hyperparameter_sweep.py: paired differences against each factor's reference variant."""
 
-
 import pytest
 
 
