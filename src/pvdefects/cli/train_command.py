@@ -13,8 +13,8 @@ from rich.console import Console
 from pvdefects.cli.config_options import (
     AugFlips,
     AugIntensity,
-    AugShift,
     AugRot90,
+    AugShift,
     Balance,
     BatchSize,
     ConfigFile,
