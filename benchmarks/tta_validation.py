@@ -11,7 +11,6 @@ ways. No training: a few minutes per run on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -77,9 +76,11 @@ def main() -> None:
     parser.add_argument("runs", type=Path, nargs="*")
     args = parser.parse_args()
     runs = args.runs or sorted(Path("runs/benchmark/resnet18").glob("seed-*"))
-    unfinished = [run for run in runs if not (run / "model.keras").exists()]
-    if not runs or unfinished:
-        sys.exit(f"no finished run (model.keras) in {unfinished[0] if unfinished else 'runs/benchmark/resnet18/seed-*'}")
+    if not runs:
+        sys.exit("no runs given and none in runs/benchmark/resnet18/seed-*")
+    for run in runs:
+        if not (run / "model.keras").exists():
+            sys.exit(f"{run}: no model.keras (not a finished run)")
     from pvdefects.errors import UserError
 
     rows = {}
