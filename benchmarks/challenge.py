@@ -60,7 +60,7 @@ def section(summary: dict, command: str) -> str:
         f"- with thresholds tuned on the other folds only (no tuning on the measured cells): mean F1 "
         f"{with_interval(crossfit['mean_f1'], summary['out_of_fold_cross_fitted_95ci']['mean_f1'])}; "
         f"at 0.5: {summary['out_of_fold_at_0.5']['mean_f1']:.3f}",
-        f"- single fold models on their own validation fold (their own tuned thresholds): mean F1 "
+        "- single fold models on their own validation fold (their own tuned thresholds): mean F1 "
         + ", ".join(f"{f1:.3f}" for f1 in fold_f1),
         f"- wall time: {training / 60:.1f} min training the folds (sum), {summary['wall_seconds'] / 60:.1f} min "
         "for the last invocation (training the folds it had to, OOF scoring, export)",
@@ -69,7 +69,9 @@ def section(summary: dict, command: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--labels", type=Path, default=SHARED_LABELS)
     parser.add_argument("--config", type=Path, default=CONFIG)
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"))

@@ -14,6 +14,8 @@ def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
     text = path.read_text() if path.exists() else TITLE
     block = f"<!-- begin {name} -->\n{markdown.strip()}\n<!-- end {name} -->"
     pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    text = (
+        pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -20,7 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("run", type=Path)
     parser.add_argument("--weights", type=Path, help="Default: RUN/checkpoints/backup/latest.weights.h5")
     args = parser.parse_args()
@@ -50,13 +52,17 @@ def main() -> None:
     train_idx, val_idx = split_indices(data.labels, config)
     train_set, val_set = data.subset(train_idx), data.subset(val_idx)
     loss = build_loss(config, train_set.labels)
-    model = create_model(config.model, len(data.class_names), config.input_size, config.normalization, config.dropout)
+    model = create_model(
+        config.model, len(data.class_names), config.input_size, config.normalization, config.dropout
+    )
 
     natural = np.random.default_rng(config.seed).permutation(len(train_set))[:EMA_CALIBRATION_IMAGES]
     stream = ema_calibration_batches(training_stream(train_set, config), config)
     calibrations = {
         "as saved": None,
-        f"{len(natural)} training cells as they come": inference_dataset(train_set.images[natural], config.batch_size),
+        f"{len(natural)} training cells as they come": inference_dataset(
+            train_set.images[natural], config.batch_size
+        ),
         f"{int(stream.cardinality())} batches of the training stream": (x for x, _ in stream),
     }
     print(f"{weights} (balance {config.balance}, {len(val_set)} validation cells)\n")
@@ -68,7 +74,9 @@ def main() -> None:
         logits = model.predict(inference_dataset(val_set.images, config.batch_size), verbose=0)
         value = float(keras.ops.convert_to_numpy(loss(val_set.labels.astype("float32"), logits)))
         predicted = apply_thresholds(sigmoid(logits), [0.5] * len(data.class_names))
-        print(f"| {name} | {value:.3f} | {multilabel_metrics(val_set.labels, predicted, data.class_names)['mean_f1']:.3f} |")
+        print(
+            f"| {name} | {value:.3f} | {multilabel_metrics(val_set.labels, predicted, data.class_names)['mean_f1']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

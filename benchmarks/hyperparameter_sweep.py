@@ -126,22 +126,24 @@ def summarise(results: list[dict]) -> list[dict]:
             continue
         reference = {r["seed"]: r for r in results if r["variant"] == REFERENCE.get(factor, "base")}
         paired = [r["mean_f1"] - reference[r["seed"]]["mean_f1"] for r in mine if r["seed"] in reference]
-        rows.append({
-            "variant": variant,
-            "factor": factor,
-            "seeds": len(mine),
-            "mean_f1": float(np.mean([r["mean_f1"] for r in mine])),
-            "sd": float(np.std([r["mean_f1"] for r in mine], ddof=1)) if len(mine) > 1 else float("nan"),
-            "per_seed": [r["mean_f1"] for r in sorted(mine, key=lambda r: r["seed"])],
-            "delta": float(np.mean(paired)) if paired and variant != "base" else float("nan"),
-            "wins": sum(d > 0 for d in paired) if variant != "base" else None,
-            "mean_f1_at_half": float(np.mean([r["mean_f1_at_half"] for r in mine])),
-            "f1_crack": float(np.mean([r["f1_crack"] for r in mine])),
-            "f1_inactive": float(np.mean([r["f1_inactive"] for r in mine])),
-            "val_loss": float(np.mean([r["val_loss"] for r in mine])),
-            "loss_comparable": not LOSS_CHANGING & set(changes),
-            "minutes": float(np.mean([r["minutes"] for r in mine])),
-        })
+        rows.append(
+            {
+                "variant": variant,
+                "factor": factor,
+                "seeds": len(mine),
+                "mean_f1": float(np.mean([r["mean_f1"] for r in mine])),
+                "sd": float(np.std([r["mean_f1"] for r in mine], ddof=1)) if len(mine) > 1 else float("nan"),
+                "per_seed": [r["mean_f1"] for r in sorted(mine, key=lambda r: r["seed"])],
+                "delta": float(np.mean(paired)) if paired and variant != "base" else float("nan"),
+                "wins": sum(d > 0 for d in paired) if variant != "base" else None,
+                "mean_f1_at_half": float(np.mean([r["mean_f1_at_half"] for r in mine])),
+                "f1_crack": float(np.mean([r["f1_crack"] for r in mine])),
+                "f1_inactive": float(np.mean([r["f1_inactive"] for r in mine])),
+                "val_loss": float(np.mean([r["val_loss"] for r in mine])),
+                "loss_comparable": not LOSS_CHANGING & set(changes),
+                "minutes": float(np.mean([r["minutes"] for r in mine])),
+            }
+        )
     return rows
 
 
@@ -167,7 +169,7 @@ def plot(results: list[dict], path: Path) -> None:
         axis.set_xticks(range(len(names)), ticks, rotation=20, fontsize=8)
         axis.set_title(factor)
         axis.grid(axis="y", alpha=0.3)
-    for axis in axes.flat[len(factors):]:
+    for axis in axes.flat[len(factors) :]:
         axis.axis("off")
     for axis in axes[:, 0]:
         axis.set_ylabel("validation mean F1")
@@ -186,7 +188,7 @@ def results_markdown(rows: list[dict], hours: float) -> str:
         "### One factor at a time (`benchmarks/hyperparameter_sweep.py`)",
         "",
         "Command: `python benchmarks/hyperparameter_sweep.py` (seeds 0, 1 and 2; the single factors were run as "
-        "`--seeds 0 1`, then `--seeds 2`, the combinations later with `--variants \"balance 1 + focal\" ...`) "
+        '`--seeds 0 1`, then `--seeds 2`, the combinations later with `--variants "balance 1 + focal" ...`) '
         f"on {platform.machine()} CPU, {os.cpu_count()} cores ({hours:.1f} h of training in all; "
         "about half of the runs shared the cores with other training, hence the spread of minutes per run). Base: "
         f"{settings}, otherwise `TrainConfig`'s defaults (AdamW 1e-3, weight decay 1e-4, cosine with 1 warm-up "
@@ -230,7 +232,9 @@ def write_results(markdown: str, path: Path = DOC) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--labels", type=Path, default=SHARED_LABELS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))

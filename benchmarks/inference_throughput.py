@@ -40,7 +40,9 @@ def measure(name: str, runs: int, warmup: int) -> dict:
     input_size = RECOMMENDED[name]["input_size"]
     model = create_model(name, len(CLASSES), input_size)
     with tempfile.TemporaryDirectory() as scratch:
-        zip_path = export_classifier(model, ModelMetadata(CLASSES, [0.5] * len(CLASSES), name, input_size), Path(scratch) / "model.zip")
+        zip_path = export_classifier(
+            model, ModelMetadata(CLASSES, [0.5] * len(CLASSES), name, input_size), Path(scratch) / "model.zip"
+        )
         size_mb = zip_path.stat().st_size / 1e6
         served = load_submission(zip_path)
     batch = np.random.default_rng(0).uniform(0, 255, (BATCH, CELL, CELL, 1)).astype(np.float32)
@@ -52,12 +54,20 @@ def measure(name: str, runs: int, warmup: int) -> dict:
         served(batch)
         seconds.append(time.perf_counter() - started)
     median = float(np.median(seconds))
-    return {"name": name, "input_size": input_size, "zip_mb": size_mb, "images_per_s": BATCH / median,
-            "ms_per_batch": 1000 * median, "spread": (1000 * min(seconds), 1000 * max(seconds))}
+    return {
+        "name": name,
+        "input_size": input_size,
+        "zip_mb": size_mb,
+        "images_per_s": BATCH / median,
+        "ms_per_batch": 1000 * median,
+        "spread": (1000 * min(seconds), 1000 * max(seconds)),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", nargs="+", default=list(RECOMMENDED), choices=list(RECOMMENDED))
     parser.add_argument("--runs", type=int, default=5, help="timed runs per model (the median is reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed calls first (tracing, allocation)")

@@ -39,7 +39,9 @@ def median_time(function, repeats: int = 3) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--labels", type=Path, default=SHARED_LABELS)
     parser.add_argument("--cells", type=int, default=400)
     parser.add_argument("--model", default="resnet18")
@@ -81,7 +83,9 @@ def main() -> None:
         )
         sandboxed, decisions = median_time(lambda: predict_untrusted(zip_path, data.images, data.class_names))
         fixed, _ = median_time(lambda: predict_untrusted(zip_path, data.images[:1], data.class_names))
-        checks, _ = median_time(lambda: check_saved_model(unpack_submission(zip_path, folder / f"u{time.time_ns()}"), "model.zip"))
+        checks, _ = median_time(
+            lambda: check_saved_model(unpack_submission(zip_path, folder / f"u{time.time_ns()}"), "model.zip")
+        )
         same = multilabel_metrics(data.labels, decisions, data.class_names) == reference
         size_mb = zip_path.stat().st_size / 1e6
 

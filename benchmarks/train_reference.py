@@ -43,7 +43,11 @@ def same_settings(saved: dict, wanted: dict) -> bool:
 
     from pvdefects.training.config import TrainConfig
 
-    resolve = lambda config: {**asdict(TrainConfig()), **config, "labels": str(Path(config["labels"]).resolve())}  # noqa: E731
+    resolve = lambda config: {
+        **asdict(TrainConfig()),
+        **config,
+        "labels": str(Path(config["labels"]).resolve()),
+    }  # noqa: E731
     return resolve(saved) == resolve(wanted)
 
 
@@ -75,12 +79,23 @@ def finished_runs(labels: Path, runs: Path) -> list[dict]:
 
     rows = []
     for model in MODELS:
-        for folder in sorted((runs / model).glob("seed-*"), key=lambda path: int(path.name.removeprefix("seed-"))):
+        for folder in sorted(
+            (runs / model).glob("seed-*"), key=lambda path: int(path.name.removeprefix("seed-"))
+        ):
             seed = int(folder.name.removeprefix("seed-"))
             config = planned_config(model, seed, labels)
             saved = folder / "config.json"
-            if (folder / "metrics.json").exists() and same_settings(json.loads(saved.read_text()), asdict(config)):
-                rows.append({"model": model, "seed": seed, "config": config, **json.loads((folder / "metrics.json").read_text())})
+            if (folder / "metrics.json").exists() and same_settings(
+                json.loads(saved.read_text()), asdict(config)
+            ):
+                rows.append(
+                    {
+                        "model": model,
+                        "seed": seed,
+                        "config": config,
+                        **json.loads((folder / "metrics.json").read_text()),
+                    }
+                )
     return rows
 
 
@@ -123,24 +138,28 @@ def section(rows: list[dict], command: str, cells: int) -> str:
     settings = {
         row["model"]: ", ".join(f"{k}={getattr(row['config'], k)}" for k in SHOWN_SETTINGS) for row in rows
     }
-    return "\n".join([
-        "## Training the reference architectures (`benchmarks/train_reference.py`)",
-        "",
-        f"Last command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; the table holds every "
-        "finished run of today's settings under `runs/benchmark`, whichever invocation trained it. Shared labels, "
-        f"{cells} cells; each seed is another seeded 80/20 split stratified by label combination (and another "
-        "initialisation). "
-        "Validation F1 at the per-class thresholds tuned on validation (F1 at 0.5 in brackets). Settings (the "
-        "CLI's defaults for each model): "
-        + "; ".join(f"{model}: {shown}" for model, shown in settings.items())
-        + ".",
-        "",
-        *table(rows),
-    ])
+    return "\n".join(
+        [
+            "## Training the reference architectures (`benchmarks/train_reference.py`)",
+            "",
+            f"Last command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; the table holds every "
+            "finished run of today's settings under `runs/benchmark`, whichever invocation trained it. Shared labels, "
+            f"{cells} cells; each seed is another seeded 80/20 split stratified by label combination (and another "
+            "initialisation). "
+            "Validation F1 at the per-class thresholds tuned on validation (F1 at 0.5 in brackets). Settings (the "
+            "CLI's defaults for each model): "
+            + "; ".join(f"{model}: {shown}" for model, shown in settings.items())
+            + ".",
+            "",
+            *table(rows),
+        ]
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--labels", type=Path, default=SHARED_LABELS)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -159,6 +178,7 @@ def main() -> None:
     markdown = section(finished_runs(args.labels, args.runs_dir), command, len(data))
     write_section("training", markdown)
     print(markdown)
+
 
 if __name__ == "__main__":
     main()

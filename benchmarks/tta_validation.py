@@ -40,9 +40,14 @@ def validation_f1(run: Path) -> dict[str, float]:
     figures = {}
     for name, tta in (("plain", False), ("tta", True)):
         scores = predictor.predict(validation.images, config.batch_size, tta)[1]
-        for at, thresholds in (("tuned", tune_thresholds(validation.labels, scores)), ("0.5", [0.5] * len(data.class_names))):
+        for at, thresholds in (
+            ("tuned", tune_thresholds(validation.labels, scores)),
+            ("0.5", [0.5] * len(data.class_names)),
+        ):
             predicted = apply_thresholds(scores, thresholds)
-            figures[f"{name} {at}"] = multilabel_metrics(validation.labels, predicted, data.class_names)["mean_f1"]
+            figures[f"{name} {at}"] = multilabel_metrics(validation.labels, predicted, data.class_names)[
+                "mean_f1"
+            ]
     return figures
 
 
@@ -72,7 +77,9 @@ def section(rows: dict[Path, dict[str, float]], command: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("runs", type=Path, nargs="*")
     args = parser.parse_args()
     runs = args.runs or sorted(Path("runs/benchmark/resnet18").glob("seed-*"))
@@ -90,7 +97,9 @@ def main() -> None:
         except UserError as error:  # e.g. the shared labels the run trained on are absent here
             sys.exit(f"skipped: {error}")
         print(f"{run}: " + ", ".join(f"{key} {value:.3f}" for key, value in rows[run].items()), flush=True)
-    write_section("tta", section(rows, " ".join(["python benchmarks/tta_validation.py", *map(str, args.runs)])))
+    write_section(
+        "tta", section(rows, " ".join(["python benchmarks/tta_validation.py", *map(str, args.runs)]))
+    )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Benchmark scripts are not a package: tests load each one as a module from its file."""
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 import pytest
 

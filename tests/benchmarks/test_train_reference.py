@@ -16,11 +16,20 @@ def benchmark(benchmark_script):
 
 
 def metrics(crack: float, inactive: float) -> dict:
-    at_half = {"classes": {"crack": {"f1": crack - 0.1}, "inactive": {"f1": inactive - 0.1}}, "mean_f1": (crack + inactive) / 2 - 0.1}
+    at_half = {
+        "classes": {"crack": {"f1": crack - 0.1}, "inactive": {"f1": inactive - 0.1}},
+        "mean_f1": (crack + inactive) / 2 - 0.1,
+    }
     return {
-        "validation": {"classes": {"crack": {"f1": crack}, "inactive": {"f1": inactive}}, "mean_f1": (crack + inactive) / 2},
+        "validation": {
+            "classes": {"crack": {"f1": crack}, "inactive": {"f1": inactive}},
+            "mean_f1": (crack + inactive) / 2,
+        },
         "validation_at_0.5": at_half,
-        "epochs": 30, "best_epoch": 20, "wall_seconds": 1500.0, "train_images_per_second": 25.0,
+        "epochs": 30,
+        "best_epoch": 20,
+        "wall_seconds": 1500.0,
+        "train_images_per_second": 25.0,
     }
 
 
@@ -32,9 +41,15 @@ def test_table_lists_every_split_and_their_mean(benchmark):
         {"model": "alexnet", "seed": 0, "config": defaults_for("alexnet"), **metrics(0.60, 0.70)},
     ]
     markdown = benchmark.section(rows, "python benchmarks/train_reference.py --seeds 0 1", 1600)
-    assert "| resnet18 | 0 | 0.700 (0.600) | 0.900 (0.800) | **0.800** (0.700) | 30 (20) | 25.0 min | 25.0 |" in markdown
+    assert (
+        "| resnet18 | 0 | 0.700 (0.600) | 0.900 (0.800) | **0.800** (0.700) | 30 (20) | 25.0 min | 25.0 |"
+        in markdown
+    )
     assert "| resnet18 | 1 | 0.720 (0.620) | 0.800 (0.700) | **0.760** (0.660) |" in markdown
-    assert "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | |\n| alexnet | 0 |" in markdown
+    assert (
+        "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | |\n| alexnet | 0 |"
+        in markdown
+    )
     assert "alexnet | mean" not in markdown  # one split: no mean line
     header, separator = markdown.splitlines()[-6:-4]
     assert header.count("|") == separator.count("|")
@@ -52,8 +67,15 @@ def test_finished_runs_of_the_same_settings_are_reused_and_tabled(benchmark, tmp
     trained_before_aug_shift_existed = asdict(defaults_for("resnet18").updated(labels=str(labels), seed=1))
     del trained_before_aug_shift_existed["aug_shift"]
     write_run(runs / "resnet18" / "seed-1", trained_before_aug_shift_existed, 0.7, 0.9)
-    write_run(runs / "resnet18" / "seed-2", asdict(defaults_for("resnet18").updated(labels=str(labels), seed=2, epochs=3)), 0.5, 0.5)
-    monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("a finished run was trained again"))
+    write_run(
+        runs / "resnet18" / "seed-2",
+        asdict(defaults_for("resnet18").updated(labels=str(labels), seed=2, epochs=3)),
+        0.5,
+        0.5,
+    )
+    monkeypatch.setattr(
+        trainer, "train", lambda *args, **kwargs: pytest.fail("a finished run was trained again")
+    )
     benchmark.train_once("resnet18", 1, labels, runs, data=None)
     rows = benchmark.finished_runs(labels, runs)
     assert [(row["model"], row["seed"]) for row in rows] == [("resnet18", 1)]  # seed 2 has other settings
@@ -65,7 +87,9 @@ def test_a_finished_run_of_other_settings_is_kept_and_stops_the_script(benchmark
     assert benchmark.same_settings({**wanted, "labels": str(Path("labels.csv").resolve())}, wanted)
     run = tmp_path / "runs" / "resnet18" / "seed-0"
     write_run(run, {**wanted, "input_size": 96}, 0.7, 0.9)
-    monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("the other run was overwritten"))
+    monkeypatch.setattr(
+        trainer, "train", lambda *args, **kwargs: pytest.fail("the other run was overwritten")
+    )
     with pytest.raises(SystemExit, match="other settings"):
         benchmark.train_once("resnet18", 0, Path("labels.csv"), tmp_path / "runs", data=None)
     assert (run / "metrics.json").exists()

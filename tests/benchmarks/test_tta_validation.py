@@ -11,7 +11,12 @@ def tta(benchmark_script):
 
 
 def figures(plain: float, with_tta: float) -> dict[str, float]:
-    return {"plain tuned": plain, "plain 0.5": plain - 0.05, "tta tuned": with_tta, "tta 0.5": with_tta - 0.04}
+    return {
+        "plain tuned": plain,
+        "plain 0.5": plain - 0.05,
+        "tta tuned": with_tta,
+        "tta 0.5": with_tta - 0.04,
+    }
 
 
 def test_table_has_each_run_the_difference_and_the_mean(tta):

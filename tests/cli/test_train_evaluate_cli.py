@@ -15,7 +15,12 @@ from pvdefects.inference.predictor import load_predictor
 def pvdefects(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run(
-        [sys.executable, "-m", "pvdefects.cli.main", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "pvdefects.cli.main", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -29,7 +34,9 @@ def test_help_explains_the_commands(tmp_path):
 
 def test_train_then_evaluate(labels_csv, tmp_path):
     tiny = ["--model", "simple_cnn", "--input-size", "32", "--batch-size", "8", "--steps-per-epoch", "2"]
-    result = pvdefects("train", "--labels", str(labels_csv), "--epochs", "1", "--name", "tiny", *tiny, cwd=tmp_path)
+    result = pvdefects(
+        "train", "--labels", str(labels_csv), "--epochs", "1", "--name", "tiny", *tiny, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     run = tmp_path / "runs" / "tiny"
     config = json.loads((run / "config.json").read_text())
@@ -37,7 +44,9 @@ def test_train_then_evaluate(labels_csv, tmp_path):
     assert "mean F1" in result.stdout or "mean" in result.stdout
 
     out = tmp_path / "metrics.json"
-    result = pvdefects("evaluate", "--model", str(run), "--labels", str(labels_csv), "--json", str(out), cwd=tmp_path)
+    result = pvdefects(
+        "evaluate", "--model", str(run), "--labels", str(labels_csv), "--json", str(out), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     written = json.loads(out.read_text())
     expected = evaluate(load_predictor(run), labels_csv)
@@ -46,7 +55,9 @@ def test_train_then_evaluate(labels_csv, tmp_path):
         assert written["classes"][name] == pytest.approx(values)
 
     # 0.5 stays available beside the tuned thresholds; the JSON goes to evaluation.json by default
-    result = pvdefects("evaluate", "--model", str(run), "--labels", str(labels_csv), "--threshold", "0.5", cwd=tmp_path)
+    result = pvdefects(
+        "evaluate", "--model", str(run), "--labels", str(labels_csv), "--threshold", "0.5", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     at_half = json.loads((tmp_path / "evaluation.json").read_text())
     assert at_half["thresholds"] == [0.5, 0.5]
@@ -61,7 +72,10 @@ def bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
     (folder / "images" / "broken.png").write_bytes(b"not a png")
     cases = {
         "missing image": ("filename;crack;inactive\nimages/absent.png;1;0\n", "absent.png: image not found"),
-        "corrupt image": ("filename;crack;inactive\nimages/broken.png;1;0\n", "broken.png: unreadable or corrupt"),
+        "corrupt image": (
+            "filename;crack;inactive\nimages/broken.png;1;0\n",
+            "broken.png: unreadable or corrupt",
+        ),
         "bad label": ("filename;crack;inactive\nimages/broken.png;1;x\n", "row 2: label 'inactive'"),
         "bad header": ("file;crack\nimages/broken.png;1\n", "row 1: header"),
         "empty": ("", "empty"),

@@ -34,7 +34,10 @@ def test_any_number_of_classes(tmp_path):
         ("filename;crack;inactive\n", "no rows"),
         ("filename;crack;inactive\na.png;1;2\n", "row 2: label 'inactive' must be 0 or 1, got '2'"),
         ("filename;crack;inactive\na.png;1;0\nb.png;yes;0\n", "row 3: label 'crack'"),
-        ("filename;crack;inactive\na.png;1;0\na.png;0;0\n", "row 3: duplicate filename 'a.png' (first on row 2)"),
+        (
+            "filename;crack;inactive\na.png;1;0\na.png;0;0\n",
+            "row 3: duplicate filename 'a.png' (first on row 2)",
+        ),
         ("filename;crack;inactive\na.png;1\n", "row 2: expected 3"),
         ("filename;crack;crack\na.png;1;0\n", "class names repeat"),
     ],

@@ -12,7 +12,9 @@ def batches(mixup_alpha, seed=3, count=3):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (16, 8, 8, 1), dtype=np.uint8)
     labels = (rng.random((16, 2)) < 0.4).astype(np.uint8)
-    stream = training_dataset(images, labels, batch_size=8, seed=seed, augmentation=None, mixup_alpha=mixup_alpha)
+    stream = training_dataset(
+        images, labels, batch_size=8, seed=seed, augmentation=None, mixup_alpha=mixup_alpha
+    )
     return [(x.numpy(), y.numpy()) for x, y in stream.take(count)]
 
 
@@ -25,7 +27,9 @@ def test_mixup_blends_images_and_labels_with_one_weight_per_row():
             difference = (x0[i] - partner_x[i]).ravel()
             if not difference.any():
                 continue
-            weight = float(np.dot(x[i].ravel() - partner_x[i].ravel(), difference) / np.dot(difference, difference))
+            weight = float(
+                np.dot(x[i].ravel() - partner_x[i].ravel(), difference) / np.dot(difference, difference)
+            )
             assert 0 <= weight <= 1
             np.testing.assert_allclose(x[i], weight * x0[i] + (1 - weight) * partner_x[i], atol=1e-3)
             np.testing.assert_allclose(y[i], weight * y0[i] + (1 - weight) * partner_y[i], atol=1e-5)

@@ -57,7 +57,9 @@ def test_shift_translates_the_cell_and_fills_the_strip_with_its_mirror_image():
     offsets = set()
     for seed in range(12):
         out = augment(image, np.array([seed, 1]), Augmentation(False, False, 0.0, shift=0.25)).numpy()
-        offset = next((dy, dx) for dy, dx in windows if np.array_equal(padded[dy : dy + 20, dx : dx + 20], out))
+        offset = next(
+            (dy, dx) for dy, dx in windows if np.array_equal(padded[dy : dy + 20, dx : dx + 20], out)
+        )
         offsets.add(offset)
     assert len(offsets) > 6 and offsets != {(5, 5)}
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,7 +51,13 @@ def tiny_run(tmp_path_factory, cells):
     from pvdefects.training.trainer import train
 
     config = TrainConfig(
-        labels=str(cells), model="simple_cnn", input_size=32, epochs=1, batch_size=8, steps_per_epoch=2, val_fraction=0.25
+        labels=str(cells),
+        model="simple_cnn",
+        input_size=32,
+        epochs=1,
+        batch_size=8,
+        steps_per_epoch=2,
+        val_fraction=0.25,
     )
     run = RunFolder(tmp_path_factory.mktemp("runs") / "tiny")
     train(config, run, verbose=0, console=Console(quiet=True))

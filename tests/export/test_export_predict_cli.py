@@ -11,9 +11,9 @@ from PIL import Image
 
 from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
-from pvdefects.security import archive
 from pvdefects.export.archive import zip_folder
 from pvdefects.models.saving import load_classifier
+from pvdefects.security import archive
 from pvdefects.training.callbacks import sigmoid
 
 
@@ -34,19 +34,27 @@ def test_export_predict_evaluate_round_trip(cli, tiny_run, cells, tmp_path):
     outputs = serving(x=tf.constant(data.images, tf.float32))
     assert outputs["y"].shape == (len(data), 2) and set(np.unique(outputs["y"].numpy())) <= {0.0, 1.0}
 
-    status, _, _ = cli("predict", tmp_path / "model.zip", "--csv", cells, "--out", tmp_path / "predictions.csv")
+    status, _, _ = cli(
+        "predict", tmp_path / "model.zip", "--csv", cells, "--out", tmp_path / "predictions.csv"
+    )
     assert status == 0
     rows = read_predictions(tmp_path / "predictions.csv")
     assert rows[0] == ["filename", "crack", "inactive", "crack_score", "inactive_score"]
     assert [row[0] for row in rows[1:]] == data.table.filenames
     np.testing.assert_array_equal(np.array([row[1:3] for row in rows[1:]], float), outputs["y"].numpy())
-    np.testing.assert_allclose(np.array([row[3:] for row in rows[1:]], float), outputs["scores"].numpy(), atol=2e-6)
+    np.testing.assert_allclose(
+        np.array([row[3:] for row in rows[1:]], float), outputs["scores"].numpy(), atol=2e-6
+    )
 
-    status, out, _ = cli("evaluate", "--model", tmp_path / "model.zip", "--labels", cells, "--json", tmp_path / "m.json")
+    status, out, _ = cli(
+        "evaluate", "--model", tmp_path / "model.zip", "--labels", cells, "--json", tmp_path / "m.json"
+    )
     assert status == 0 and "mean" in out
     model, metadata = load_classifier(tiny_run.model)
     scores = sigmoid(np.asarray(model(data.images.astype(np.float32), training=False)))
-    expected = multilabel_metrics(data.labels, apply_thresholds(scores, metadata.thresholds), data.class_names)
+    expected = multilabel_metrics(
+        data.labels, apply_thresholds(scores, metadata.thresholds), data.class_names
+    )
     reported = json.loads((tmp_path / "m.json").read_text())
     assert reported["classes"] == expected["classes"] and reported["mean_f1"] == expected["mean_f1"]
 
@@ -57,7 +65,17 @@ def test_predict_on_files_and_folders_with_tta(cli, tiny_run, cells, tmp_path):
     assert status == 0 and "3 images" in out
     assert [row[0] for row in read_predictions(tmp_path / "files.csv")[1:]] == [str(f) for f in files]
 
-    status, _, _ = cli("predict", tiny_run.root, "--dir", cells.parent, "--tta", "--batch-size", "5", "--out", tmp_path / "dir.csv")
+    status, _, _ = cli(
+        "predict",
+        tiny_run.root,
+        "--dir",
+        cells.parent,
+        "--tta",
+        "--batch-size",
+        "5",
+        "--out",
+        tmp_path / "dir.csv",
+    )
     assert status == 0
     rows = read_predictions(tmp_path / "dir.csv")
     assert len(rows) == 1 + 24 and rows[1][0] == "cell00.png"
@@ -77,9 +95,15 @@ def bad_inputs(tmp_path, cells, tiny_run):
     tf.saved_model.save(tf.Module(), str(tmp_path / "unsigned"))
     return {
         "escaping zip": ([cells.parent / "cell00.png"], write_bad_zip(tmp_path / "escape.zip", "../evil")),
-        "absolute zip": ([cells.parent / "cell00.png"], write_bad_zip(tmp_path / "absolute.zip", "/tmp/evil")),
+        "absolute zip": (
+            [cells.parent / "cell00.png"],
+            write_bad_zip(tmp_path / "absolute.zip", "/tmp/evil"),
+        ),
         "empty zip": ([cells.parent / "cell00.png"], write_bad_zip(tmp_path / "empty.zip", "readme.txt")),
-        "no signature": ([cells.parent / "cell00.png"], zip_folder(tmp_path / "unsigned", tmp_path / "unsigned.zip")),
+        "no signature": (
+            [cells.parent / "cell00.png"],
+            zip_folder(tmp_path / "unsigned", tmp_path / "unsigned.zip"),
+        ),
         "unreadable image": ([tmp_path / "broken.png"], tiny_run.export),
         "wrong rank image": ([tmp_path / "three_channels.tiff"], tiny_run.export),
         "missing image": ([tmp_path / "absent.png"], tiny_run.export),
@@ -89,7 +113,16 @@ def bad_inputs(tmp_path, cells, tiny_run):
 
 @pytest.mark.parametrize(
     "case",
-    ["escaping zip", "absolute zip", "empty zip", "no signature", "unreadable image", "wrong rank image", "missing image", "no images"],
+    [
+        "escaping zip",
+        "absolute zip",
+        "empty zip",
+        "no signature",
+        "unreadable image",
+        "wrong rank image",
+        "missing image",
+        "no images",
+    ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_output(cli, tmp_path, cells, tiny_run, case):
     arguments, model = bad_inputs(tmp_path, cells, tiny_run)[case]
@@ -101,9 +134,13 @@ def test_bad_input_is_one_line_exit_2_and_no_output(cli, tmp_path, cells, tiny_r
 
 def test_oversized_zip_is_refused_by_predict_and_evaluate(cli, tmp_path, cells, tiny_run, monkeypatch):
     monkeypatch.setattr(archive, "DEFAULT_LIMITS", archive.ArchiveLimits(max_total_bytes=1000))
-    status, _, err = cli("predict", tiny_run.export, cells.parent / "cell00.png", "--out", tmp_path / "out.csv")
+    status, _, err = cli(
+        "predict", tiny_run.export, cells.parent / "cell00.png", "--out", tmp_path / "out.csv"
+    )
     assert status == 2 and "allowed" in err and not (tmp_path / "out.csv").exists()
-    status, _, err = cli("evaluate", "--model", tiny_run.export, "--labels", cells, "--json", tmp_path / "m.json")
+    status, _, err = cli(
+        "evaluate", "--model", tiny_run.export, "--labels", cells, "--json", tmp_path / "m.json"
+    )
     assert status == 2 and "allowed" in err and not (tmp_path / "m.json").exists()
 
 
@@ -115,9 +152,26 @@ def test_export_of_a_non_model_exits_2(cli, tmp_path):
 
 def test_train_writes_model_zip(cli, cells, tmp_path):
     status, out, _ = cli(
-        "train", "--labels", cells, "--model", "simple_cnn", "--input-size", "32", "--epochs", "1",
-        "--batch-size", "8", "--steps-per-epoch", "1", "--runs-dir", tmp_path, "--name", "run",
+        "train",
+        "--labels",
+        cells,
+        "--model",
+        "simple_cnn",
+        "--input-size",
+        "32",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--steps-per-epoch",
+        "1",
+        "--runs-dir",
+        tmp_path,
+        "--name",
+        "run",
     )
     assert status == 0 and "model.zip" in out
-    status, _, _ = cli("predict", tmp_path / "run" / "model.zip", cells.parent / "cell00.png", "--out", tmp_path / "p.csv")
+    status, _, _ = cli(
+        "predict", tmp_path / "run" / "model.zip", cells.parent / "cell00.png", "--out", tmp_path / "p.csv"
+    )
     assert status == 0

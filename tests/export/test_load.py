@@ -72,14 +72,25 @@ def broken_submission(folder, signature_name, metadata=True):
     if metadata:
         (folder / "assets").mkdir(exist_ok=True)
         (folder / "assets" / "metadata.json").write_text(
-            json.dumps({"class_names": ["crack", "inactive"], "thresholds": [0.5, 0.5], "architecture": "plain", "input_size": 32})
+            json.dumps(
+                {
+                    "class_names": ["crack", "inactive"],
+                    "thresholds": [0.5, 0.5],
+                    "architecture": "plain",
+                    "input_size": 32,
+                }
+            )
         )
     return folder
 
 
 @pytest.mark.parametrize(
     "signature, message",
-    [(None, "no 'serving_default' signature"), ("wrong_input", "one input 'x'"), ("only_scores", "lacks the output")],
+    [
+        (None, "no 'serving_default' signature"),
+        ("wrong_input", "one input 'x'"),
+        ("only_scores", "lacks the output"),
+    ],
 )
 def test_submissions_that_break_the_signature_are_refused(tmp_path, signature, message):
     folder = broken_submission(tmp_path / "model", signature)

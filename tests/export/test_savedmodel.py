@@ -15,7 +15,16 @@ from pvdefects.export.savedmodel import ExportCheckFailed, export_model
 from pvdefects.models.saving import load_classifier
 from pvdefects.training.callbacks import sigmoid
 
-FORBIDDEN_OPS = {"PrintV2", "ReadFile", "WriteFile", "SaveV2", "RestoreV2", "PyFunc", "EagerPyFunc", "MatchingFiles"}
+FORBIDDEN_OPS = {
+    "PrintV2",
+    "ReadFile",
+    "WriteFile",
+    "SaveV2",
+    "RestoreV2",
+    "PyFunc",
+    "EagerPyFunc",
+    "MatchingFiles",
+}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +72,9 @@ def test_outputs_match_the_keras_model_at_any_image_size(serving, tiny_run, size
 def test_batch_of_one_equals_batch_of_256(serving):
     x = np.random.default_rng(2).uniform(0, 255, (256, 40, 40, 1)).astype(np.float32)
     together = serving(x=tf.constant(x))["scores"].numpy()
-    alone = np.concatenate([serving(x=tf.constant(x[i : i + 1]))["scores"].numpy() for i in range(0, 256, 51)])
+    alone = np.concatenate(
+        [serving(x=tf.constant(x[i : i + 1]))["scores"].numpy() for i in range(0, 256, 51)]
+    )
     np.testing.assert_allclose(alone, together[::51], atol=1e-5)
 
 

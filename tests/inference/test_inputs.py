@@ -24,7 +24,10 @@ def test_files_keep_the_name_typed(folder):
 
 def test_a_csv_gives_its_filename_column_relative_to_its_folder(folder):
     (folder / "list.csv").write_text("filename;crack\nb.png;1\n\na.PNG;0\n")
-    assert images_to_predict(csv_file=folder / "list.csv") == [("b.png", folder / "b.png"), ("a.PNG", folder / "a.PNG")]
+    assert images_to_predict(csv_file=folder / "list.csv") == [
+        ("b.png", folder / "b.png"),
+        ("a.PNG", folder / "a.PNG"),
+    ]
     (folder / "headless.csv").write_text("b.png\n")
     with pytest.raises(UserError, match="headed 'filename'"):
         images_to_predict(csv_file=folder / "headless.csv")

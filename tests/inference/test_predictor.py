@@ -61,6 +61,11 @@ def test_predict_files_scores_mixed_sizes_in_order(tmp_path):
 
 
 def test_write_predictions(tmp_path):
-    path = write_predictions(tmp_path / "p.csv", ["a.png"], ["crack", "inactive"], np.array([[1, 0]]), np.array([[0.9, 0.1]]))
-    assert path.read_text() == "filename;crack;inactive;crack_score;inactive_score\na.png;1;0;0.900000;0.100000\n"
+    path = write_predictions(
+        tmp_path / "p.csv", ["a.png"], ["crack", "inactive"], np.array([[1, 0]]), np.array([[0.9, 0.1]])
+    )
+    assert (
+        path.read_text()
+        == "filename;crack;inactive;crack_score;inactive_score\na.png;1;0;0.900000;0.100000\n"
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]

@@ -38,7 +38,11 @@ def layer_summary(model):
 def test_preprocessing_inside_every_model():
     for name in list_models():
         model = create_model(name, 2, input_size=96)
-        assert [type(layer).__name__ for layer in model.layers[:3]] == ["InputLayer", "Resizing", "PerImageStandardization"]
+        assert [type(layer).__name__ for layer in model.layers[:3]] == [
+            "InputLayer",
+            "Resizing",
+            "PerImageStandardization",
+        ]
         assert isinstance(model.layers[2], PerImageStandardization)
         assert model.input_shape == (None, None, None, 1) and model.output_shape == (None, 2)
 
@@ -48,9 +52,22 @@ def test_alexnet_layers_and_parameters():
     block = lambda c, k, s: [("Conv2D", c, k, s), ("BatchNormalization",), ("ReLU",)]  # noqa: E731
     pool = [("MaxPooling2D", 3, 2)]
     expected = (
-        block(96, 11, 4) + pool + block(192, 5, 1) + pool + block(384, 3, 1) + block(256, 3, 1) + block(256, 3, 1)
-        + pool + [("Flatten",), ("Dropout",), ("Dense", 4096, "relu"), ("Dropout",), ("Dense", 4096, "relu"),
-                  ("Dense", 2, "linear")]
+        block(96, 11, 4)
+        + pool
+        + block(192, 5, 1)
+        + pool
+        + block(384, 3, 1)
+        + block(256, 3, 1)
+        + block(256, 3, 1)
+        + pool
+        + [
+            ("Flatten",),
+            ("Dropout",),
+            ("Dense", 4096, "relu"),
+            ("Dropout",),
+            ("Dense", 4096, "relu"),
+            ("Dense", 2, "linear"),
+        ]
     )
     assert layer_summary(model) == expected
     # 224 -> conv 11/4 (valid) 54 -> pool 26 -> pool 12 -> pool 5: 5 * 5 * 256 features
@@ -80,17 +97,26 @@ def test_resnet18_layers_and_parameters():
     convs = [row for row in rows if row[0] == "Conv2D"]
     assert convs == [
         ("Conv2D", 64, 7, 2),
-        ("Conv2D", 64, 3, 1), ("Conv2D", 64, 3, 1),  # ResBlock(64, 1): no projection
-        ("Conv2D", 128, 3, 2), ("Conv2D", 128, 3, 1), ("Conv2D", 128, 1, 2),  # then the 1x1 projection
-        ("Conv2D", 256, 3, 2), ("Conv2D", 256, 3, 1), ("Conv2D", 256, 1, 2),
-        ("Conv2D", 512, 3, 2), ("Conv2D", 512, 3, 1), ("Conv2D", 512, 1, 2),
+        ("Conv2D", 64, 3, 1),
+        ("Conv2D", 64, 3, 1),  # ResBlock(64, 1): no projection
+        ("Conv2D", 128, 3, 2),
+        ("Conv2D", 128, 3, 1),
+        ("Conv2D", 128, 1, 2),  # then the 1x1 projection
+        ("Conv2D", 256, 3, 2),
+        ("Conv2D", 256, 3, 1),
+        ("Conv2D", 256, 1, 2),
+        ("Conv2D", 512, 3, 2),
+        ("Conv2D", 512, 3, 1),
+        ("Conv2D", 512, 1, 2),
     ]
     assert rows[-2:] == [("GlobalAveragePooling2D",), ("Dense", 2, "linear")]
     assert sum(row[0] == "Add" for row in rows) == 4
     assert model.count_params() == resnet_params((1, 1, 1, 1), 2) == 4_906_306
 
 
-@pytest.mark.parametrize(("name", "blocks"), [("resnet18_canonical", (2, 2, 2, 2)), ("resnet34", (3, 4, 6, 3))])
+@pytest.mark.parametrize(
+    ("name", "blocks"), [("resnet18_canonical", (2, 2, 2, 2)), ("resnet34", (3, 4, 6, 3))]
+)
 def test_deeper_resnets_follow_the_paper_table(name, blocks):
     model = create_model(name, 3, input_size=64)
     assert model.count_params() == resnet_params(blocks, 3)

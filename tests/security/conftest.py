@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -43,7 +43,9 @@ def cells(tmp_path_factory) -> Path:
     rng = np.random.default_rng(0)
     lines = ["filename;" + ";".join(CLASS_NAMES)]
     for i in range(CELLS):
-        Image.fromarray(rng.integers(0, 256, (IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)).save(folder / f"cell{i}.png")
+        Image.fromarray(rng.integers(0, 256, (IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)).save(
+            folder / f"cell{i}.png"
+        )
         lines.append(f"cell{i}.png;{i % 2};{(i // 2) % 2}")
     (folder / "labels.csv").write_text("\n".join(lines) + "\n")
     return folder / "labels.csv"

@@ -8,8 +8,8 @@ float32 [batch, H, W, 1] 0-255, and returns ``y`` (0/1) and ``scores``, with an 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import tensorflow as tf
 
@@ -37,7 +37,9 @@ def export_honest(model, thresholds: list[float], folder: Path, input_size: int 
 def save_function(body: Callable, folder: Path, input_name: str = "x", **extra_functions) -> Path:
     """Save ``body(x) -> {"y": ...}`` as the serving signature (plus unsigned ``extra_functions``); zip it."""
     module = tf.Module()
-    module.serve = tf.function(body, input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name=input_name)])
+    module.serve = tf.function(
+        body, input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name=input_name)]
+    )
     for name, function in extra_functions.items():
         setattr(module, name, function)
     tf.saved_model.save(module, str(folder / "saved_model"), signatures={"serving_default": module.serve})

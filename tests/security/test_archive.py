@@ -35,11 +35,19 @@ def rejection(tmp_path, zip_path, limits=ArchiveLimits()) -> str:
 def test_a_saved_model_at_the_root_or_one_folder_down_is_unpacked(tmp_path):
     flat = make_zip(tmp_path / "flat.zip", {"saved_model.pb": b"pb", "variables/variables.index": b"index"})
     model = unpack_submission(flat, tmp_path / "flat")
-    assert (model / "saved_model.pb").read_bytes() == b"pb" and (model / "variables" / "variables.index").is_file()
+    assert (model / "saved_model.pb").read_bytes() == b"pb" and (
+        model / "variables" / "variables.index"
+    ).is_file()
 
-    nested = make_zip(tmp_path / "nested.zip", {"export/saved_model.pb": b"pb", "export/variables/v": b"v", "README": b""})
+    nested = make_zip(
+        tmp_path / "nested.zip", {"export/saved_model.pb": b"pb", "export/variables/v": b"v", "README": b""}
+    )
     model = unpack_submission(nested, tmp_path / "nested")
-    assert sorted(p.relative_to(model).as_posix() for p in model.rglob("*")) == ["saved_model.pb", "variables", "variables/v"]
+    assert sorted(p.relative_to(model).as_posix() for p in model.rglob("*")) == [
+        "saved_model.pb",
+        "variables",
+        "variables/v",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -53,7 +61,11 @@ def test_a_saved_model_at_the_root_or_one_folder_down_is_unpacked(tmp_path):
         ({"variables/variables.index": b""}, (), "no saved_model.pb"),
         ({"a/saved_model.pb": b"", "b/saved_model.pb": b""}, (), "several folders"),
         ({"deep/er/saved_model.pb": b""}, (), "no saved_model.pb"),
-        ({"saved_model.pb": b"", "assets": b"file", "assets/x": b"inside"}, (), "lies inside a member that is a file"),
+        (
+            {"saved_model.pb": b"", "assets": b"file", "assets/x": b"inside"},
+            (),
+            "lies inside a member that is a file",
+        ),
     ],
 )
 def test_hostile_member_names_are_refused(tmp_path, members, symlinks, expected):
@@ -79,8 +91,12 @@ def test_a_zip_bomb_is_refused_from_its_header_before_unpacking(tmp_path):
 
 
 def test_too_many_members_are_refused(tmp_path):
-    zip_path = make_zip(tmp_path / "many.zip", {"saved_model.pb": b"", **{f"assets/{i}": b"" for i in range(20)}})
-    assert "21 members, more than the 10 allowed" in rejection(tmp_path, zip_path, ArchiveLimits(max_members=10))
+    zip_path = make_zip(
+        tmp_path / "many.zip", {"saved_model.pb": b"", **{f"assets/{i}": b"" for i in range(20)}}
+    )
+    assert "21 members, more than the 10 allowed" in rejection(
+        tmp_path, zip_path, ArchiveLimits(max_members=10)
+    )
 
 
 def test_not_a_zip_an_empty_zip_and_a_missing_file_are_refused(tmp_path):

@@ -38,7 +38,9 @@ def exports(tmp_path_factory):
     """An honest export of every architecture in the registry (slowish: one module-wide build)."""
     folder = tmp_path_factory.mktemp("exports")
     return {
-        name: export_honest(create_model(name, 2, input_size=INPUT_SIZES.get(name, 32)), [0.5, 0.5], folder / name)
+        name: export_honest(
+            create_model(name, 2, input_size=INPUT_SIZES.get(name, 32)), [0.5, 0.5], folder / name
+        )
         for name in list_models()
     }
 
@@ -75,8 +77,14 @@ def test_checkpoint_ops_are_allowed_only_in_the_saver_functions(exports, unpacke
     graph.saver_def.restore_op_name = serving_node
     assert not any("serve" in name for name in saver_functions(graph))
     assert {op for ops in disallowed_ops(graph).values() for op in ops} == {
-        "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "StringJoin", "StaticRegexFullMatch",
-        "DisableCopyOnRead", "Select",
+        "SaveV2",
+        "RestoreV2",
+        "MergeV2Checkpoints",
+        "ShardedFilename",
+        "StringJoin",
+        "StaticRegexFullMatch",
+        "DisableCopyOnRead",
+        "Select",
     }
 
 
@@ -128,7 +136,9 @@ def test_print_to_a_file_is_rejected(build, unpacked):
 
 def test_a_file_read_hidden_in_a_cond_branch_is_found(build, unpacked):
     def body(x):
-        leaked = tf.cond(tf.reduce_mean(x) >= 1e9, lambda: secret_length("/etc/passwd"), lambda: tf.constant(0.0))
+        leaked = tf.cond(
+            tf.reduce_mean(x) >= 1e9, lambda: secret_length("/etc/passwd"), lambda: tf.constant(0.0)
+        )
         return {"y": decisions_like(x, leaked)}
 
     model_dir = unpacked(build(body))

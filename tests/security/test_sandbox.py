@@ -32,7 +32,9 @@ def runners() -> dict[int, int]:
         try:
             arguments = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
             if b"pvdefects.security.runner" in arguments and not arguments[0].endswith(b"bwrap"):
-                uid_line = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("Uid:"))
+                uid_line = next(
+                    line for line in (entry / "status").read_text().splitlines() if line.startswith("Uid:")
+                )
                 found[int(entry.name)] = int(uid_line.split()[1])
         except (OSError, StopIteration):
             continue
@@ -58,7 +60,9 @@ def test_an_honest_model_runs_and_returns_its_decisions(build, unpacked, images,
 
 def test_reading_a_secret_outside_the_sandbox_fails_and_leaks_nothing(build, unpacked, images, work, cells):
     secret = cells  # the labels CSV: it must never be readable from inside
-    body = lambda x: {"y": decisions_like(x, tf.cast(tf.strings.length(tf.io.read_file(str(secret))), tf.float32))}
+    body = lambda x: {
+        "y": decisions_like(x, tf.cast(tf.strings.length(tf.io.read_file(str(secret))), tf.float32))
+    }
     message = rejection(unpacked(build(body)), images, work)
     assert "failed inside the sandbox" in message and "NotFoundError" in message
     assert "crack" not in message and "cell0.png" not in message
@@ -125,7 +129,9 @@ def test_an_endless_loop_is_killed_at_the_wall_clock_limit(build, unpacked, imag
     assert 25 <= outcome["seconds"] < 40
     assert not runners(), "the sandboxed process must not outlive the timeout"
     if os.geteuid() == 0:  # the runner drops from root to nobody before it loads the model
-        assert [sample for sample in samples if sample][-1] == {SANDBOX_UID}, "as root, the model must run as nobody"
+        assert [sample for sample in samples if sample][-1] == {SANDBOX_UID}, (
+            "as root, the model must run as nobody"
+        )
 
 
 def test_a_huge_allocation_hits_the_memory_limit(build, unpacked, images, work):
@@ -135,5 +141,7 @@ def test_a_huge_allocation_hits_the_memory_limit(build, unpacked, images, work):
         big = tf.reshape(vector, [-1, 1]) * tf.reduce_mean(x) + tf.reshape(vector, [1, -1])
         return {"y": decisions_like(x, tf.reduce_mean(big))}
 
-    message = rejection(unpacked(build(body)), images, work, SandboxLimits(wall_seconds=60, memory_bytes=3 << 30))
+    message = rejection(
+        unpacked(build(body)), images, work, SandboxLimits(wall_seconds=60, memory_bytes=3 << 30)
+    )
     assert "OOM when allocating tensor with shape[100000,100000]" in message or "crashed" in message, message

@@ -17,12 +17,12 @@ from submissions import CLASS_NAMES, decisions_like, export_honest
 import pvdefects.security.score as score_module
 from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.evaluate import evaluate
+from pvdefects.evaluation.metrics import apply_thresholds
 from pvdefects.inference.predictor import Predictor
 from pvdefects.models import create_model
 from pvdefects.security.rejected import Rejected
 from pvdefects.security.sandbox import SandboxLimits, SandboxUnavailable
 from pvdefects.security.score import predict_untrusted, score_untrusted
-from pvdefects.evaluation.metrics import apply_thresholds
 from pvdefects.training.callbacks import sigmoid
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
@@ -35,6 +35,7 @@ def honest(tmp_path_factory, cells):
     score of the cells so that both decisions occur and no score lies near a threshold."""
     keras.utils.set_random_seed(0)
     model = create_model("simple_cnn", 2, input_size=32)
+
     def scores_of(batch):
         return sigmoid(np.asarray(model(batch, training=False)))
 
@@ -51,11 +52,15 @@ def honest(tmp_path_factory, cells):
     return export_honest(model, thresholds, tmp_path_factory.mktemp("honest")), predictor
 
 
-def test_an_honest_export_scores_exactly_as_in_process_evaluation(needs_bubblewrap, honest, cells, private_tmp):
+def test_an_honest_export_scores_exactly_as_in_process_evaluation(
+    needs_bubblewrap, honest, cells, private_tmp
+):
     zip_path, predictor = honest
     metrics = score_untrusted(zip_path, cells, sandbox_limits=LIMITS)
     assert metrics == evaluate(predictor, cells)
-    assert 0 < metrics["classes"]["crack"]["tp"] + metrics["classes"]["crack"]["fp"] < len(load_dataset(cells))
+    assert (
+        0 < metrics["classes"]["crack"]["tp"] + metrics["classes"]["crack"]["fp"] < len(load_dataset(cells))
+    )
     assert not list(private_tmp.glob("pvdefects-score-*")), "scoring must remove its temporary folder"
 
 
@@ -66,7 +71,9 @@ def test_an_honest_export_scores_exactly_as_in_process_evaluation(needs_bubblewr
         (0.5, "holds values other than 0 and 1 (e.g. 0.5)"),
     ],
 )
-def test_outputs_that_are_not_decisions_are_rejected(needs_bubblewrap, build, images, private_tmp, value, expected):
+def test_outputs_that_are_not_decisions_are_rejected(
+    needs_bubblewrap, build, images, private_tmp, value, expected
+):
     zip_path = build(lambda x: {"y": decisions_like(x, value)})
     with pytest.raises(Rejected, match=re.escape(expected)):
         predict_untrusted(zip_path, images, CLASS_NAMES, sandbox_limits=LIMITS)
@@ -82,14 +89,20 @@ def test_an_output_of_the_wrong_shape_is_rejected(needs_bubblewrap, build, image
 def test_static_rejections_come_before_any_run_and_leave_nothing(build, images, private_tmp):
     import tensorflow as tf
 
-    zip_path = build(lambda x: {"y": decisions_like(x, tf.cast(tf.strings.length(tf.io.read_file("/etc/hostname")), tf.float32))})
+    zip_path = build(
+        lambda x: {
+            "y": decisions_like(x, tf.cast(tf.strings.length(tf.io.read_file("/etc/hostname")), tf.float32))
+        }
+    )
     with pytest.raises(Rejected, match=r"^model\.zip: the model uses operations .*ReadFile"):
         predict_untrusted(zip_path, images, CLASS_NAMES, sandbox_limits=LIMITS)
     assert not list(private_tmp.glob("pvdefects-score-*"))
 
 
 def test_class_names_must_match_the_labels(honest, images):
-    with pytest.raises(Rejected, match=r"classes \['crack', 'inactive'\] differ from the labels' \['inactive', 'crack'\]"):
+    with pytest.raises(
+        Rejected, match=r"classes \['crack', 'inactive'\] differ from the labels' \['inactive', 'crack'\]"
+    ):
         predict_untrusted(honest[0], images, ["inactive", "crack"], sandbox_limits=LIMITS)
 
 
@@ -103,14 +116,29 @@ def test_without_bubblewrap_only_a_trusted_model_runs(honest, images, monkeypatc
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": str(SOURCE), "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "pvdefects.cli.main", "score", *arguments], capture_output=True,
-                          text=True, env=environment, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pvdefects.cli.main", "score", *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
 
 
-def test_the_score_command_prints_the_evaluate_table_and_writes_json(needs_bubblewrap, honest, cells, tmp_path):
+def test_the_score_command_prints_the_evaluate_table_and_writes_json(
+    needs_bubblewrap, honest, cells, tmp_path
+):
     zip_path, predictor = honest
-    result = run_cli("--untrusted", str(zip_path), "--labels", str(cells), "--json", str(tmp_path / "m.json"),
-                     "--timeout", "120")
+    result = run_cli(
+        "--untrusted",
+        str(zip_path),
+        "--labels",
+        str(cells),
+        "--json",
+        str(tmp_path / "m.json"),
+        "--timeout",
+        "120",
+    )
     assert result.returncode == 0, result.stderr
     assert all(word in result.stdout for word in ("crack", "inactive", "mean", "sandboxed"))
     report = json.loads((tmp_path / "m.json").read_text())
@@ -119,7 +147,14 @@ def test_the_score_command_prints_the_evaluate_table_and_writes_json(needs_bubbl
 
 def test_the_score_command_rejects_in_one_line_with_exit_status_2(cells, tmp_path):
     (tmp_path / "model.zip").write_text("not a zip")
-    result = run_cli("--untrusted", str(tmp_path / "model.zip"), "--labels", str(cells), "--json", str(tmp_path / "r.json"))
+    result = run_cli(
+        "--untrusted", str(tmp_path / "model.zip"), "--labels", str(cells), "--json", str(tmp_path / "r.json")
+    )
     assert result.returncode == 2
-    assert result.stderr.startswith("error: model.zip: not a readable zip archive") and result.stderr.count("\n") == 1
-    assert json.loads((tmp_path / "r.json").read_text())["rejected"].startswith("model.zip: not a readable zip")
+    assert (
+        result.stderr.startswith("error: model.zip: not a readable zip archive")
+        and result.stderr.count("\n") == 1
+    )
+    assert json.loads((tmp_path / "r.json").read_text())["rejected"].startswith(
+        "model.zip: not a readable zip"
+    )

@@ -47,8 +47,16 @@ def setup(tmp_path_factory):
     toml.write_text(TINY_TOML + f'labels = "{labels}"\n')
     data = load_dataset(labels)
     folder = CrossValFolder(root / "runs" / "cv")
-    result = cross_validate(load_config_file(toml), folder, FOLDS, tta=True, resamples=200, data=data, verbose=0,
-                            console=Console(quiet=True))
+    result = cross_validate(
+        load_config_file(toml),
+        folder,
+        FOLDS,
+        tta=True,
+        resamples=200,
+        data=data,
+        verbose=0,
+        console=Console(quiet=True),
+    )
     return toml, data, folder, result
 
 
@@ -56,13 +64,18 @@ def fold_scores(folder, images, tta):
     """Each fold model's sigmoid scores, computed directly with Keras (and NumPy's views)."""
     models = [load_classifier(folder.fold(k).model)[0] for k in range(FOLDS)]
     views = list(dihedral_views(images)) if tta else [images]
-    return [np.mean([sigmoid(np.asarray(m(np.ascontiguousarray(v), training=False))) for v in views], axis=0) for m in models]
+    return [
+        np.mean([sigmoid(np.asarray(m(np.ascontiguousarray(v), training=False))) for v in views], axis=0)
+        for m in models
+    ]
 
 
 def test_every_row_is_scored_once_out_of_fold(setup):
     _, data, folder, result = setup
     validated = [json.loads(folder.fold(k).split.read_text())["validation"] for k in range(FOLDS)]
-    assert sorted(sum(validated, [])) == sorted(data.table.filenames)  # each row validated by exactly one fold
+    assert sorted(sum(validated, [])) == sorted(
+        data.table.filenames
+    )  # each row validated by exactly one fold
     lines = folder.predictions.read_text().splitlines()
     assert lines[0] == "filename;crack;inactive;crack_score;inactive_score" and len(lines) == len(data) + 1
     assert [line.split(";")[0] for line in lines[1:]] == data.table.filenames
@@ -102,7 +115,9 @@ def test_the_export_averages_the_fold_models_over_the_eight_views(setup):
 def test_an_ensemble_without_tta_averages_plain_scores(setup, tmp_path):
     _, data, folder, _ = setup
     models = [load_classifier(folder.fold(k).model)[0] for k in range(FOLDS)]
-    zip_path = export_classifier(models, ModelMetadata(data.class_names, [0.5, 0.5], "ensemble", 32), tmp_path / "m.zip")
+    zip_path = export_classifier(
+        models, ModelMetadata(data.class_names, [0.5, 0.5], "ensemble", 32), tmp_path / "m.zip"
+    )
     images = np.random.default_rng(2).uniform(0, 255, (3, 32, 32, 1)).astype(np.float32)
     _, scores = load_submission(zip_path)(images)
     expected = np.mean(fold_scores(folder, images, tta=False), axis=0)
@@ -114,12 +129,24 @@ def test_rerun_skips_finished_folds_and_refuses_other_settings(setup, tmp_path, 
     toml, data, folder, result = setup
     copy = CrossValFolder(tmp_path / "cv")
     shutil.copytree(folder.root, copy.root)
-    monkeypatch.setattr(crossval_module, "train", lambda *a, **k: pytest.fail("a finished fold was trained again"))
-    again = cross_validate(load_config_file(toml), copy, FOLDS, tta=True, resamples=200, data=data, verbose=0,
-                           console=Console(quiet=True))
+    monkeypatch.setattr(
+        crossval_module, "train", lambda *a, **k: pytest.fail("a finished fold was trained again")
+    )
+    again = cross_validate(
+        load_config_file(toml),
+        copy,
+        FOLDS,
+        tta=True,
+        resamples=200,
+        data=data,
+        verbose=0,
+        console=Console(quiet=True),
+    )
     np.testing.assert_allclose(again.scores, result.scores, atol=1e-6)
     with pytest.raises(crossval_module.UserError, match="trained with other settings .*epochs"):
-        cross_validate(load_config_file(toml).updated(epochs=2), copy, FOLDS, data=data, console=Console(quiet=True))
+        cross_validate(
+            load_config_file(toml).updated(epochs=2), copy, FOLDS, data=data, console=Console(quiet=True)
+        )
 
 
 def run_cli(monkeypatch, capsys, *args):
@@ -133,9 +160,23 @@ def run_cli(monkeypatch, capsys, *args):
 def test_cli_reports_intervals_and_resumes(setup, tmp_path, monkeypatch, capsys):
     toml, _, folder, _ = setup
     shutil.copytree(folder.root, tmp_path / "cv")
-    monkeypatch.setattr(crossval_module, "train", lambda *a, **k: pytest.fail("a finished fold was trained again"))
-    status, out, err = run_cli(monkeypatch, capsys, "--config", toml, "--folds", FOLDS, "--bootstrap", 50,
-                               "--name", "cv", "--runs-dir", tmp_path)
+    monkeypatch.setattr(
+        crossval_module, "train", lambda *a, **k: pytest.fail("a finished fold was trained again")
+    )
+    status, out, err = run_cli(
+        monkeypatch,
+        capsys,
+        "--config",
+        toml,
+        "--folds",
+        FOLDS,
+        "--bootstrap",
+        50,
+        "--name",
+        "cv",
+        "--runs-dir",
+        tmp_path,
+    )
     assert status == 0, err
     assert "out of fold" in out and "mean F1" in out and "model.zip" in out
 
@@ -161,5 +202,11 @@ def test_benchmark_section_shows_intervals(setup):
     markdown = benchmark.section(json.loads(folder.metrics.read_text()), "python benchmarks/challenge.py")
     crack = result.metrics["classes"]["crack"]
     low, high = result.intervals["classes"]["crack"]["f1"]
-    assert f"| crack | {crack['precision']:.3f} [" in markdown and f"{crack['f1']:.3f} [{low:.3f}, {high:.3f}]" in markdown
-    assert f"Out-of-fold mean F1: {result.metrics['mean_f1']:.3f}" in markdown and "`python benchmarks/challenge.py`" in markdown
+    assert (
+        f"| crack | {crack['precision']:.3f} [" in markdown
+        and f"{crack['f1']:.3f} [{low:.3f}, {high:.3f}]" in markdown
+    )
+    assert (
+        f"Out-of-fold mean F1: {result.metrics['mean_f1']:.3f}" in markdown
+        and "`python benchmarks/challenge.py`" in markdown
+    )

@@ -37,8 +37,16 @@ def same(a, b):
 
 
 def test_ema_weights_are_validated_saved_and_resumed(labels_csv, tmp_path, monkeypatch):
-    config = TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=2,
-                         epochs=2, warmup_epochs=0, ema_momentum=0.9)
+    config = TrainConfig(
+        labels=str(labels_csv),
+        model="simple_cnn",
+        input_size=32,
+        batch_size=8,
+        steps_per_epoch=2,
+        epochs=2,
+        warmup_epochs=0,
+        ema_momentum=0.9,
+    )
     run = RunFolder(tmp_path / "run")
     original = ValidationPass.on_epoch_end
     seen = []
@@ -60,7 +68,9 @@ def test_ema_weights_are_validated_saved_and_resumed(labels_csv, tmp_path, monke
     resumed = Recorder()
     train(config, run, resume=True, verbose=0, extra_callbacks=[resumed])
     weights, average = resumed.begin[1]
-    assert same(weights, raw_weights) and same(average, model_weights)  # training goes on from the raw weights
+    assert same(weights, raw_weights) and same(
+        average, model_weights
+    )  # training goes on from the raw weights
 
     validated = {0: seen[0], 1: seen[-1]}  # per epoch, the weights validation saw
     assert same(resumed.end[1][0], validated[1])
@@ -72,18 +82,34 @@ def test_ema_weights_are_validated_saved_and_resumed(labels_csv, tmp_path, monke
 def test_batch_norm_is_recalibrated_to_the_mean_of_batch_statistics():
     inputs = keras.Input((3,))
     model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.9)(keras.layers.Dense(3)(inputs)))
-    batches = [np.random.default_rng(seed).normal(seed, 1 + seed, (16, 3)).astype("float32") for seed in range(3)]
+    batches = [
+        np.random.default_rng(seed).normal(seed, 1 + seed, (16, 3)).astype("float32") for seed in range(3)
+    ]
     recalibrate_batch_norm(model, batches)
     dense, norm = model.layers[1], model.layers[2]
     outputs = [keras.ops.convert_to_numpy(dense(batch)) for batch in batches]
-    np.testing.assert_allclose(norm.moving_mean.numpy(), np.mean([o.mean(axis=0) for o in outputs], axis=0), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(norm.moving_variance.numpy(), np.mean([o.var(axis=0) for o in outputs], axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        norm.moving_mean.numpy(), np.mean([o.mean(axis=0) for o in outputs], axis=0), rtol=1e-4, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        norm.moving_variance.numpy(), np.mean([o.var(axis=0) for o in outputs], axis=0), rtol=1e-4, atol=1e-5
+    )
     assert norm.momentum == 0.9  # training goes on with the layer's own momentum
 
 
-def test_averaged_weights_are_validated_with_their_own_batch_norm_statistics(labels_csv, tmp_path, monkeypatch):
-    config = TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=3,
-                         epochs=1, warmup_epochs=0, ema_momentum=0.9)
+def test_averaged_weights_are_validated_with_their_own_batch_norm_statistics(
+    labels_csv, tmp_path, monkeypatch
+):
+    config = TrainConfig(
+        labels=str(labels_csv),
+        model="simple_cnn",
+        input_size=32,
+        batch_size=8,
+        steps_per_epoch=3,
+        epochs=1,
+        warmup_epochs=0,
+        ema_momentum=0.9,
+    )
     calibrated = []
     original = EMAWeights.on_epoch_end
 
@@ -92,7 +118,9 @@ def test_averaged_weights_are_validated_with_their_own_batch_norm_statistics(lab
         norms = list(batch_norm_layers(self.model))
         calibrated.append([n.moving_mean.numpy().copy() for n in norms])
         recalibrate_batch_norm(self.model, (images for images, _ in self.calibration_batches))
-        assert same(calibrated[-1], [n.moving_mean.numpy() for n in norms])  # already the averaged weights' own
+        assert same(
+            calibrated[-1], [n.moving_mean.numpy() for n in norms]
+        )  # already the averaged weights' own
 
     monkeypatch.setattr(EMAWeights, "on_epoch_end", record)
     train(config, RunFolder(tmp_path / "run"), verbose=0)

@@ -17,8 +17,12 @@ def test_plain_loss_is_sigmoid_cross_entropy():
 
 def test_positive_weights_match_tensorflow():
     weights = [3.0, 10.0]
-    expected = tf.reduce_mean(tf.nn.weighted_cross_entropy_with_logits(TRUTH, LOGITS, pos_weight=tf.constant(weights)))
-    assert float(MultiLabelLoss(pos_weight=weights)(TRUTH, LOGITS)) == pytest.approx(float(expected), rel=1e-5)
+    expected = tf.reduce_mean(
+        tf.nn.weighted_cross_entropy_with_logits(TRUTH, LOGITS, pos_weight=tf.constant(weights))
+    )
+    assert float(MultiLabelLoss(pos_weight=weights)(TRUTH, LOGITS)) == pytest.approx(
+        float(expected), rel=1e-5
+    )
 
 
 def test_focal_loss_matches_keras():
@@ -28,7 +32,9 @@ def test_focal_loss_matches_keras():
 
 def test_label_smoothing_matches_keras():
     expected = keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1)(TRUTH, LOGITS)
-    assert float(MultiLabelLoss(label_smoothing=0.1)(TRUTH, LOGITS)) == pytest.approx(float(expected), rel=1e-5)
+    assert float(MultiLabelLoss(label_smoothing=0.1)(TRUTH, LOGITS)) == pytest.approx(
+        float(expected), rel=1e-5
+    )
 
 
 def test_positive_weights_from_frequencies():

@@ -25,8 +25,17 @@ def tiny_config(labels_csv, **changes) -> TrainConfig:
 def test_training_writes_a_complete_run_folder(labels_csv, tmp_path):
     run = RunFolder(tmp_path / "run")
     result = train(tiny_config(labels_csv), run, verbose=0)
-    for path in (run.config, run.split, run.history, run.curves, run.model, run.metrics, run.predictions,
-                 run.thresholds_plot, run.best_weights):
+    for path in (
+        run.config,
+        run.split,
+        run.history,
+        run.curves,
+        run.model,
+        run.metrics,
+        run.predictions,
+        run.thresholds_plot,
+        run.best_weights,
+    ):
         assert path.exists(), path
     assert list(run.tensorboard.rglob("events.out.tfevents.*"))
     history = read_history(run.history)

@@ -23,7 +23,9 @@ def test_data_forms():
     assert parse_dimension("model", {"value": "alexnet"}) == Fixed("alexnet")
     assert parse_dimension("batch_size", [16, 32, 16]) == Choice((16, 32))
     assert parse_dimension("batch_size", {"choices": [8]}) == Fixed(8)
-    assert parse_dimension("learning_rate", {"low": 1e-4, "high": 1e-2, "log": True}) == Range(1e-4, 1e-2, log=True)
+    assert parse_dimension("learning_rate", {"low": 1e-4, "high": 1e-2, "log": True}) == Range(
+        1e-4, 1e-2, log=True
+    )
     assert parse_dimension("balance", {"low": 0, "high": 1}) == Range(0.0, 1.0)  # ints are fine for floats
     assert parse_dimension("epochs", {"low": 2, "high": 10, "step": 2}) == Range(2, 10, step=2, integer=True)
 
@@ -59,8 +61,14 @@ def test_bad_command_line_specs(spec):
 
 @pytest.mark.parametrize(
     "spec",
-    [[], {"low": 1}, {"choices": 3}, {"min": 0, "max": 1}, {"low": 0.0, "high": 1.0, "log": "yes"},
-     {"low": 0.0, "high": 1.0, "step": -0.1}],
+    [
+        [],
+        {"low": 1},
+        {"choices": 3},
+        {"min": 0, "max": 1},
+        {"low": 0.0, "high": 1.0, "log": "yes"},
+        {"low": 0.0, "high": 1.0, "step": -0.1},
+    ],
 )
 def test_bad_data_specs(spec):
     with pytest.raises(UserError):
@@ -89,13 +97,15 @@ def test_fixing_what_cannot_be_searched_is_fine():
 
 def test_layers_default_minus_config_then_file_then_command_line(tmp_path):
     space_file = tmp_path / "space.toml"
-    space_file.write_text('batch_size = [8, 16]\nlearning_rate = {low = 1e-3, high = 1e-1, log = true}\n')
+    space_file.write_text("batch_size = [8, 16]\nlearning_rate = {low = 1e-3, high = 1e-1, log = true}\n")
     space = build_space({"model", "dropout"}, space_file, ["batch_size=4"]).dimensions
     assert "model" not in space and "dropout" not in space  # the base config sets them
     assert space["batch_size"] == Fixed(4)  # the command line wins over the file
     assert space["learning_rate"] == Range(1e-3, 1e-1, log=True)  # the file wins over the defaults
     assert space["optimizer"] == DEFAULT_SPACE["optimizer"]
-    assert build_space(set(), None, ["balance=0..1"], use_defaults=False).dimensions == {"balance": Range(0.0, 1.0)}
+    assert build_space(set(), None, ["balance=0..1"], use_defaults=False).dimensions == {
+        "balance": Range(0.0, 1.0)
+    }
 
 
 def test_space_file_errors_name_the_file(tmp_path):
@@ -116,7 +126,9 @@ def test_round_trip_through_json(tmp_path):
 
 
 def test_conditional_dimensions_are_sampled_only_when_they_matter():
-    space = SearchSpace({"loss": Choice(("bce", "focal")), "focal_gamma": Range(0.5, 4.0), "batch_size": Fixed(8)})
+    space = SearchSpace(
+        {"loss": Choice(("bce", "focal")), "focal_gamma": Range(0.5, 4.0), "batch_size": Fixed(8)}
+    )
     # FixedTrial fails on any parameter it was not given: focal_gamma must not be asked for with bce
     config = space.sample(optuna.trial.FixedTrial({"loss": "bce"}), TrainConfig())
     assert (config.loss, config.focal_gamma, config.batch_size) == ("bce", TrainConfig().focal_gamma, 8)

@@ -25,8 +25,19 @@ steps_per_epoch = 2
 def study_options(tiny_labels, tmp_path):
     base = tmp_path / "base.toml"
     base.write_text(BASE)
-    return ["tune", "--labels", str(tiny_labels), "--config", str(base), "--study-name", "tiny",
-            "--studies-dir", str(tmp_path / "studies"), "--sampler-seed", "0"]
+    return [
+        "tune",
+        "--labels",
+        str(tiny_labels),
+        "--config",
+        str(base),
+        "--study-name",
+        "tiny",
+        "--studies-dir",
+        str(tmp_path / "studies"),
+        "--sampler-seed",
+        "0",
+    ]
 
 
 def invoke(args):
@@ -55,7 +66,9 @@ def test_study_writes_trials_report_and_resumes(study_options, tmp_path):
     best = load_config_file(folder / "best_config.json")
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'study.db'}")
     assert best.learning_rate == study.best_trial.params["learning_rate"]
-    assert all(set(trial.intermediate_values) == {1, 2} for trial in study.trials)  # the pruner saw each epoch
+    assert all(
+        set(trial.intermediate_values) == {1, 2} for trial in study.trials
+    )  # the pruner saw each epoch
 
     invoke([*study_options, "--n-trials", "1"])  # the same command adds to the same study
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'study.db'}")
@@ -63,7 +76,19 @@ def test_study_writes_trials_report_and_resumes(study_options, tmp_path):
     assert (folder / "trials" / "trial-0002" / "config.json").is_file()
 
     with pytest.raises(UserError, match="optimises mean_f1"):
-        invoke([*study_options, "--n-trials", "0", "--objective", "val_loss", "-p", "loss=bce", "-p", "pos_weight=none"])
+        invoke(
+            [
+                *study_options,
+                "--n-trials",
+                "0",
+                "--objective",
+                "val_loss",
+                "-p",
+                "loss=bce",
+                "-p",
+                "pos_weight=none",
+            ]
+        )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ Their CLI default is None, so that only the options the user typed override the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -26,43 +26,85 @@ DEFAULTS = TrainConfig()
 def option(help_text: str, key: str | None = None, **kwargs) -> typer.Option:
     """A CLI option whose help shows the built-in default (the CLI's own default is None, so that
     only options the user typed override the config file)."""
-    per_model = "".join(f"; {model}: {values[key]}" for model, values in ARCHITECTURE_DEFAULTS.items() if key in values)
+    per_model = "".join(
+        f"; {model}: {values[key]}" for model, values in ARCHITECTURE_DEFAULTS.items() if key in values
+    )
     default = f" [default: {getattr(DEFAULTS, key)}{per_model}]" if key else ""
     return typer.Option(help=help_text + default, show_default=False, **kwargs)
 
 
-Labels = Annotated[Optional[str], option("Labels CSV (filename;<class>;...). Default: the built-in ELPV cells ('elpv').")]
-ImagesRoot = Annotated[Optional[Path], option("Folder the CSV's filenames are relative to. Default: the CSV's folder.")]
-Model = Annotated[Optional[str], option("Architecture (see `pvdefects models`).", "model")]
-ConfigFile = Annotated[Optional[Path], option("A .json or .toml file of settings; options typed here override it.")]
-Epochs = Annotated[Optional[int], option("Maximum number of epochs.", "epochs")]
-Patience = Annotated[Optional[int], option("Stop after this many epochs without a better validation loss.", "patience")]
-BatchSize = Annotated[Optional[int], option("Images per training step.", "batch_size")]
-InputSize = Annotated[Optional[int], option("Side in pixels the model resizes cells to.", "input_size")]
-Optimizer = Annotated[Optional[str], option("adam, adamw or sgd (Nesterov momentum).", "optimizer")]
-LearningRate = Annotated[Optional[float], option("Peak learning rate.", "learning_rate")]
-WeightDecay = Annotated[Optional[float], option("Weight decay (0 for none).", "weight_decay")]
-Momentum = Annotated[Optional[float], option("SGD momentum.", "momentum")]
-Schedule = Annotated[Optional[str], option("constant, cosine (with warm-up) or plateau.", "schedule")]
-WarmupEpochs = Annotated[Optional[int], option("Linear warm-up epochs of the cosine schedule.", "warmup_epochs")]
-Loss = Annotated[Optional[str], option("bce (sigmoid cross-entropy) or focal.", "loss")]
-PosWeight = Annotated[Optional[str], option("Weight of positives per class: none, sqrt or balanced (neg/pos).", "pos_weight")]
-FocalGamma = Annotated[Optional[float], option("Focusing parameter of the focal loss.", "focal_gamma")]
-LabelSmoothing = Annotated[Optional[float], option("Pull targets towards 0.5 by this much.", "label_smoothing")]
-Balance = Annotated[Optional[float], option("Class-balanced sampling: 0 uniform ... 1 each stratum equally often.", "balance")]
-AugFlips = Annotated[Optional[bool], option("Random horizontal/vertical flips.", "aug_flips")]
-AugRot90 = Annotated[Optional[bool], option("Random quarter turns.", "aug_rot90")]
-AugIntensity = Annotated[Optional[float], option("Gamma/brightness/contrast jitter strength (0 = off).", "aug_intensity")]
-AugShift = Annotated[Optional[float], option("Random translation by up to this share of the side, mirror-filled (0 = off).", "aug_shift")]
-Mixup = Annotated[Optional[float], option("Mixup of image pairs and their labels, weights from Beta(a, a) (0 = off).", "mixup")]
-Normalization = Annotated[Optional[str], option("per_image (zero mean, unit variance) or scale (x/255).", "normalization")]
-Dropout = Annotated[Optional[float], option("Dropout rate before the classifier. Default: the architecture's.")]
-ValFraction = Annotated[Optional[float], option("Share of cells held out for validation.", "val_fraction")]
-Folds = Annotated[Optional[int], option("K-fold cross-validation: number of folds (0 = a single split).", "folds")]
-Fold = Annotated[Optional[int], option("Which fold validates, 0..folds-1.", "fold")]
-Seed = Annotated[Optional[int], option("Seed of the split, the sampler, augmentation and initial weights.", "seed")]
-StepsPerEpoch = Annotated[Optional[int], option("Training steps per epoch. Default: one pass over the training cells.")]
-EmaMomentum = Annotated[Optional[float], option("Validate and save a moving average of the weights with this momentum, e.g. 0.99 (0 = off).", "ema_momentum")]
+Labels = Annotated[
+    str | None, option("Labels CSV (filename;<class>;...). Default: the built-in ELPV cells ('elpv').")
+]
+ImagesRoot = Annotated[
+    Path | None, option("Folder the CSV's filenames are relative to. Default: the CSV's folder.")
+]
+Model = Annotated[str | None, option("Architecture (see `pvdefects models`).", "model")]
+ConfigFile = Annotated[
+    Path | None, option("A .json or .toml file of settings; options typed here override it.")
+]
+Epochs = Annotated[int | None, option("Maximum number of epochs.", "epochs")]
+Patience = Annotated[
+    int | None, option("Stop after this many epochs without a better validation loss.", "patience")
+]
+BatchSize = Annotated[int | None, option("Images per training step.", "batch_size")]
+InputSize = Annotated[int | None, option("Side in pixels the model resizes cells to.", "input_size")]
+Optimizer = Annotated[str | None, option("adam, adamw or sgd (Nesterov momentum).", "optimizer")]
+LearningRate = Annotated[float | None, option("Peak learning rate.", "learning_rate")]
+WeightDecay = Annotated[float | None, option("Weight decay (0 for none).", "weight_decay")]
+Momentum = Annotated[float | None, option("SGD momentum.", "momentum")]
+Schedule = Annotated[str | None, option("constant, cosine (with warm-up) or plateau.", "schedule")]
+WarmupEpochs = Annotated[
+    int | None, option("Linear warm-up epochs of the cosine schedule.", "warmup_epochs")
+]
+Loss = Annotated[str | None, option("bce (sigmoid cross-entropy) or focal.", "loss")]
+PosWeight = Annotated[
+    str | None, option("Weight of positives per class: none, sqrt or balanced (neg/pos).", "pos_weight")
+]
+FocalGamma = Annotated[float | None, option("Focusing parameter of the focal loss.", "focal_gamma")]
+LabelSmoothing = Annotated[
+    float | None, option("Pull targets towards 0.5 by this much.", "label_smoothing")
+]
+Balance = Annotated[
+    float | None, option("Class-balanced sampling: 0 uniform ... 1 each stratum equally often.", "balance")
+]
+AugFlips = Annotated[bool | None, option("Random horizontal/vertical flips.", "aug_flips")]
+AugRot90 = Annotated[bool | None, option("Random quarter turns.", "aug_rot90")]
+AugIntensity = Annotated[
+    float | None, option("Gamma/brightness/contrast jitter strength (0 = off).", "aug_intensity")
+]
+AugShift = Annotated[
+    float | None,
+    option("Random translation by up to this share of the side, mirror-filled (0 = off).", "aug_shift"),
+]
+Mixup = Annotated[
+    float | None,
+    option("Mixup of image pairs and their labels, weights from Beta(a, a) (0 = off).", "mixup"),
+]
+Normalization = Annotated[
+    str | None, option("per_image (zero mean, unit variance) or scale (x/255).", "normalization")
+]
+Dropout = Annotated[
+    float | None, option("Dropout rate before the classifier. Default: the architecture's.")
+]
+ValFraction = Annotated[float | None, option("Share of cells held out for validation.", "val_fraction")]
+Folds = Annotated[
+    int | None, option("K-fold cross-validation: number of folds (0 = a single split).", "folds")
+]
+Fold = Annotated[int | None, option("Which fold validates, 0..folds-1.", "fold")]
+Seed = Annotated[
+    int | None, option("Seed of the split, the sampler, augmentation and initial weights.", "seed")
+]
+StepsPerEpoch = Annotated[
+    int | None, option("Training steps per epoch. Default: one pass over the training cells.")
+]
+EmaMomentum = Annotated[
+    float | None,
+    option(
+        "Validate and save a moving average of the weights with this momentum, e.g. 0.99 (0 = off).",
+        "ema_momentum",
+    ),
+]
 
 
 def resolve_config(config_file: Path | None, values: dict[str, Any]) -> TrainConfig:

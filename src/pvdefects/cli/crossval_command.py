@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -37,7 +37,10 @@ def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
     for header in ("class", *columns, "pos"):
         table.add_column(header, justify="left" if header == "class" else "right")
     for name, values in metrics["classes"].items():
-        cells = [f"{values[c]:.3f} [{intervals['classes'][name][c][0]:.3f}, {intervals['classes'][name][c][1]:.3f}]" for c in columns]
+        cells = [
+            f"{values[c]:.3f} [{intervals['classes'][name][c][0]:.3f}, {intervals['classes'][name][c][1]:.3f}]"
+            for c in columns
+        ]
         table.add_row(name, *cells, str(values["support"]))
     low, high = intervals["mean_f1"]
     table.add_section()
@@ -58,11 +61,23 @@ def crossval(
     ema_momentum: EmaMomentum = None,
     seed: Seed = None,
     steps_per_epoch: StepsPerEpoch = None,
-    folds: Annotated[Optional[int], option("Number of folds. Default: the config's folds if > 1, else 5.")] = None,
-    tta: Annotated[bool, typer.Option(help="Average over the 8 flips/quarter turns, in the OOF scores and inside the export.")] = True,
+    folds: Annotated[
+        int | None, option("Number of folds. Default: the config's folds if > 1, else 5.")
+    ] = None,
+    tta: Annotated[
+        bool,
+        typer.Option(help="Average over the 8 flips/quarter turns, in the OOF scores and inside the export."),
+    ] = True,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples of the 95 % intervals.")] = 2000,
-    name: Annotated[Optional[str], option("Cross-validation folder name; rerun with the same name to resume. Default: crossval-<model>-<date>-<time>.")] = None,
-    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = Path("runs"),
+    name: Annotated[
+        str | None,
+        option(
+            "Cross-validation folder name; rerun with the same name to resume. Default: crossval-<model>-<date>-<time>."
+        ),
+    ] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = Path(
+        "runs"
+    ),
 ) -> None:
     """Train K folds of one config, evaluate them out of fold and export their ensemble.
 
@@ -84,14 +99,25 @@ def crossval(
     folder = CrossValFolder(runs_dir / (name or f"crossval-{resolved.model}-{datetime.now():%Y%m%d-%H%M%S}"))
     console = Console()
     try:
-        result = cross_validate(resolved, folder, folds, tta, bootstrap, verbose=1 if sys.stdout.isatty() else 2, console=console)
+        result = cross_validate(
+            resolved, folder, folds, tta, bootstrap, verbose=1 if sys.stdout.isatty() else 2, console=console
+        )
     except TrainingInterrupted:
-        console.print(f"\n[yellow]Interrupted.[/] Finished folds and epochs are kept; continue with the same command"
-                      f" (--name {folder.root.name}).")
+        console.print(
+            f"\n[yellow]Interrupted.[/] Finished folds and epochs are kept; continue with the same command"
+            f" (--name {folder.root.name})."
+        )
         raise typer.Exit(130) from None
     thresholds = ", ".join(f"{t:.3f}" for t in result.thresholds)
-    console.print(intervals_table(result.metrics, result.intervals,
-                                  f"out of fold, {result.summary['rows']} cells, thresholds {thresholds} (95 % bootstrap intervals)"))
+    console.print(
+        intervals_table(
+            result.metrics,
+            result.intervals,
+            f"out of fold, {result.summary['rows']} cells, thresholds {thresholds} (95 % bootstrap intervals)",
+        )
+    )
     crossfit = result.summary["out_of_fold_cross_fitted_thresholds"]["mean_f1"]
-    console.print(f"mean F1 {result.metrics['mean_f1']:.3f} (thresholds tuned on the other folds: {crossfit:.3f}); "
-                  f"ensemble exported as {folder.export}; metrics in {folder.metrics}")
+    console.print(
+        f"mean F1 {result.metrics['mean_f1']:.3f} (thresholds tuned on the other folds: {crossfit:.3f}); "
+        f"ensemble exported as {folder.export}; metrics in {folder.metrics}"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,7 +11,8 @@ import typer
 def export(
     model: Annotated[Path, typer.Argument(help="A run folder or a .keras model file.", show_default=False)],
     out: Annotated[
-        Optional[Path], typer.Option(help="The zip to write. Default: model.zip beside model.keras.", show_default=False)
+        Path | None,
+        typer.Option(help="The zip to write. Default: model.zip beside model.keras.", show_default=False),
     ] = None,
 ) -> None:
     """Write MODEL as a SavedModel submission zip (input x: raw pixels; outputs y: 0/1 decisions,

@@ -27,7 +27,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-HEAVY_COMMANDS = {"train", "crossval", "evaluate", "export", "predict", "score", "tune"}  # the commands that load TensorFlow
+HEAVY_COMMANDS = {
+    "train",
+    "crossval",
+    "evaluate",
+    "export",
+    "predict",
+    "score",
+    "tune",
+}  # the commands that load TensorFlow
 app.command("train")(train_command.train)
 app.command("evaluate")(evaluate_command.evaluate)
 app.command("export")(export_command.export)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,14 +11,34 @@ from pvdefects.errors import UserError
 
 
 def predict(
-    model: Annotated[Path, typer.Argument(help="A model.zip, a SavedModel folder, a .keras file or a run folder.", show_default=False)],
-    images: Annotated[Optional[list[Path]], typer.Argument(help="Image files to score.", show_default=False)] = None,
-    folder: Annotated[Optional[Path], typer.Option("--dir", help="Score every image in this folder.", show_default=False)] = None,
-    csv_file: Annotated[Optional[Path], typer.Option("--csv", help="Score the images in this CSV's 'filename' column.", show_default=False)] = None,
-    images_root: Annotated[Optional[Path], typer.Option(help="Folder the --csv filenames are relative to. Default: the CSV's folder.", show_default=False)] = None,
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="A model.zip, a SavedModel folder, a .keras file or a run folder.", show_default=False
+        ),
+    ],
+    images: Annotated[
+        list[Path] | None, typer.Argument(help="Image files to score.", show_default=False)
+    ] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Score every image in this folder.", show_default=False)
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Score the images in this CSV's 'filename' column.", show_default=False),
+    ] = None,
+    images_root: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder the --csv filenames are relative to. Default: the CSV's folder.", show_default=False
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="The predictions CSV to write.")] = Path("predictions.csv"),
     batch_size: Annotated[int, typer.Option(min=1, help="Images per model call.")] = 32,
-    tta: Annotated[bool, typer.Option(help="Average the scores over the 8 flips and quarter turns of each image (8x slower).")] = False,
+    tta: Annotated[
+        bool,
+        typer.Option(help="Average the scores over the 8 flips and quarter turns of each image (8x slower)."),
+    ] = False,
 ) -> None:
     """Score images with MODEL and write filename;<class>...;<class>_score... (0/1 decisions at the
     model's tuned thresholds, then sigmoid scores)."""
@@ -37,8 +57,14 @@ def predict(
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("scoring", total=len(entries))
         decisions, scores = predict_files(
-            predictor, [path for _, path in entries], batch_size, tta, on_batch=lambda done: progress.advance(task, done)
+            predictor,
+            [path for _, path in entries],
+            batch_size,
+            tta,
+            on_batch=lambda done: progress.advance(task, done),
         )
     write_predictions(out, [name for name, _ in entries], predictor.class_names, decisions, scores)
-    positives = ", ".join(f"{name} {int(count)}" for name, count in zip(predictor.class_names, decisions.sum(axis=0)))
+    positives = ", ".join(
+        f"{name} {int(count)}" for name, count in zip(predictor.class_names, decisions.sum(axis=0))
+    )
     typer.echo(f"wrote {out}: {len(entries)} images; positive: {positives}")

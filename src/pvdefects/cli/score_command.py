@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,10 +16,16 @@ def _write_json(path: Path, report: dict) -> None:
 
 
 def score(
-    untrusted: Annotated[Path, typer.Option("--untrusted", help="A submitted model.zip (SavedModel; see docs/security.md).")],
+    untrusted: Annotated[
+        Path, typer.Option("--untrusted", help="A submitted model.zip (SavedModel; see docs/security.md).")
+    ],
     labels: Annotated[str, typer.Option(help="Labels CSV to score against; it never enters the sandbox.")],
-    images_root: Annotated[Optional[Path], typer.Option(help="Folder the CSV's filenames are relative to.")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the metrics (or the rejection) here.")] = None,
+    images_root: Annotated[
+        Path | None, typer.Option(help="Folder the CSV's filenames are relative to.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics (or the rejection) here.")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Wall-clock limit for the model's run, in seconds.")] = 900.0,
     trust: Annotated[
         bool, typer.Option("--i-trust-this-model", help="Run without a sandbox where bubblewrap is missing.")
@@ -33,12 +39,16 @@ def score(
 
     sandboxed = bubblewrap() is not None
     if trust and not sandboxed:
-        typer.secho("warning: bubblewrap is not installed: running the model WITHOUT a sandbox (--i-trust-this-model)",
-                    err=True, fg="yellow")
+        typer.secho(
+            "warning: bubblewrap is not installed: running the model WITHOUT a sandbox (--i-trust-this-model)",
+            err=True,
+            fg="yellow",
+        )
     report = {"model": str(untrusted), "labels": labels, "sandboxed": sandboxed}
     try:
-        metrics = score_untrusted(untrusted, labels, images_root, sandbox_limits=SandboxLimits(wall_seconds=timeout),
-                                  trust=trust)
+        metrics = score_untrusted(
+            untrusted, labels, images_root, sandbox_limits=SandboxLimits(wall_seconds=timeout), trust=trust
+        )
     except Rejected as rejection:
         if json_out:
             _write_json(json_out, {**report, "rejected": str(rejection)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,8 +26,8 @@ from pvdefects.cli.config_options import (
     Folds,
     ImagesRoot,
     InputSize,
-    LabelSmoothing,
     Labels,
+    LabelSmoothing,
     LearningRate,
     Loss,
     Mixup,
@@ -62,9 +62,11 @@ def train(
     images_root: ImagesRoot = None,
     model: Model = None,
     config: ConfigFile = None,
-    name: Annotated[Optional[str], option("Run name. Default: <model>-<date>-<time>.")] = None,
+    name: Annotated[str | None, option("Run name. Default: <model>-<date>-<time>.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds the run folders.")] = Path("runs"),
-    resume: Annotated[Optional[Path], option("Continue an interrupted run from its folder (its config is used).")] = None,
+    resume: Annotated[
+        Path | None, option("Continue an interrupted run from its folder (its config is used).")
+    ] = None,
     epochs: Epochs = None,
     patience: Patience = None,
     batch_size: BatchSize = None,
@@ -115,17 +117,27 @@ def train(
         run = RunFolder(runs_dir / run_name)
     console = Console()
     try:
-        result = run_training(resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console)
+        result = run_training(
+            resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console
+        )
     except TrainingInterrupted:
-        console.print(f"\n[yellow]Interrupted.[/] Finished epochs are checkpointed; continue with:\n"
-                      f"  pvdefects train --resume {run.root}")
+        console.print(
+            f"\n[yellow]Interrupted.[/] Finished epochs are checkpointed; continue with:\n"
+            f"  pvdefects train --resume {run.root}"
+        )
         raise typer.Exit(130) from None
     from pvdefects.evaluation.report import print_metrics
 
-    print_metrics(result.metrics, f"best epoch {result.best_epoch} of {result.epochs}, tuned thresholds "
-                  + ", ".join(f"{t:.2f}" for t in result.thresholds), console)
+    print_metrics(
+        result.metrics,
+        f"best epoch {result.best_epoch} of {result.epochs}, tuned thresholds "
+        + ", ".join(f"{t:.2f}" for t in result.thresholds),
+        console,
+    )
     from pvdefects.export.savedmodel import export_model
 
     export_model(run.model, run.export)
-    console.print(f"model: {run.model}, exported as {run.export}\nmean F1 {result.metrics['mean_f1']:.3f} "
-                  f"(at 0.5: {result.metrics_at_half['mean_f1']:.3f}); {result.wall_seconds:.0f} s")
+    console.print(
+        f"model: {run.model}, exported as {run.export}\nmean F1 {result.metrics['mean_f1']:.3f} "
+        f"(at 0.5: {result.metrics_at_half['mean_f1']:.3f}); {result.wall_seconds:.0f} s"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,21 +16,75 @@ from pvdefects.training.config import read_settings_file
 
 
 def tune(
-    labels: Annotated[Optional[str], typer.Option(help="Labels CSV (filename;<class>;...). Default: the config's, else the built-in ELPV cells.")] = None,
-    images_root: Annotated[Optional[Path], typer.Option(help="Folder the CSV's filenames are relative to. Default: the CSV's folder.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="Base settings (.json/.toml, as for train). The settings it names are not searched unless --space or --param asks.")] = None,
-    space: Annotated[Optional[Path], typer.Option(help="Search space file (.toml/.json): NAME = value | [choices] | {low, high, log, step}.")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Fix or restrict one dimension: NAME=VALUE, NAME=A,B,C or NAME=LOW..HIGH[:log]. Repeatable.")] = None,
-    default_space: Annotated[bool, typer.Option(help="Start from the built-in search space (see docs/hyperparameters.md); --no-default-space searches only --space and --param.")] = True,
-    study_name: Annotated[Optional[str], typer.Option(help="Study name; an existing study of that name is resumed. Default: study-<date>-<time>.")] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            help="Labels CSV (filename;<class>;...). Default: the config's, else the built-in ELPV cells."
+        ),
+    ] = None,
+    images_root: Annotated[
+        Path | None,
+        typer.Option(help="Folder the CSV's filenames are relative to. Default: the CSV's folder."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Base settings (.json/.toml, as for train). The settings it names are not searched unless --space or --param asks."
+        ),
+    ] = None,
+    space: Annotated[
+        Path | None,
+        typer.Option(
+            help="Search space file (.toml/.json): NAME = value | [choices] | {low, high, log, step}."
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="Fix or restrict one dimension: NAME=VALUE, NAME=A,B,C or NAME=LOW..HIGH[:log]. Repeatable.",
+        ),
+    ] = None,
+    default_space: Annotated[
+        bool,
+        typer.Option(
+            help="Start from the built-in search space (see docs/hyperparameters.md); --no-default-space searches only --space and --param."
+        ),
+    ] = True,
+    study_name: Annotated[
+        str | None,
+        typer.Option(
+            help="Study name; an existing study of that name is resumed. Default: study-<date>-<time>."
+        ),
+    ] = None,
     studies_dir: Annotated[Path, typer.Option(help="Folder that holds the study folders.")] = Path("studies"),
-    storage: Annotated[Optional[str], typer.Option(help="SQLAlchemy URL of the study database, e.g. postgresql://user@host/db to share a study between machines. Default: sqlite in the study folder.")] = None,
-    n_trials: Annotated[int, typer.Option(help="Trials to run in this process (0: only rewrite the report).")] = 20,
-    timeout: Annotated[Optional[float], typer.Option(help="Start no trial after this many seconds.")] = None,
-    objective: Annotated[str, typer.Option(help="mean_f1 (validation mean F1 at tuned thresholds, maximised) or val_loss (minimised).")] = "mean_f1",
-    pruning: Annotated[bool, typer.Option(help="Stop trials whose validation curve is below the median of earlier trials.")] = True,
-    sampler_seed: Annotated[Optional[int], typer.Option(help="Seed of the TPE sampler (leave unset when several machines share a study).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each trial's epochs, not just one line per trial.")] = False,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL of the study database, e.g. postgresql://user@host/db to share a study between machines. Default: sqlite in the study folder."
+        ),
+    ] = None,
+    n_trials: Annotated[
+        int, typer.Option(help="Trials to run in this process (0: only rewrite the report).")
+    ] = 20,
+    timeout: Annotated[float | None, typer.Option(help="Start no trial after this many seconds.")] = None,
+    objective: Annotated[
+        str,
+        typer.Option(
+            help="mean_f1 (validation mean F1 at tuned thresholds, maximised) or val_loss (minimised)."
+        ),
+    ] = "mean_f1",
+    pruning: Annotated[
+        bool, typer.Option(help="Stop trials whose validation curve is below the median of earlier trials.")
+    ] = True,
+    sampler_seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the TPE sampler (leave unset when several machines share a study)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show each trial's epochs, not just one line per trial.")
+    ] = False,
 ) -> None:
     """Search hyperparameters with Optuna; every trial is a run folder under <study>/trials/.
 
@@ -72,15 +126,21 @@ def tune(
     if n_trials:
         described = json.dumps(search.to_data(), indent=2) + "\n"
         if folder.search_space.exists() and folder.search_space.read_text() != described:
-            console.print(f"[yellow]note:[/] the search space differs from {folder.search_space}; replacing it")
+            console.print(
+                f"[yellow]note:[/] the search space differs from {folder.search_space}; replacing it"
+            )
         write_text_atomically(folder.search_space, described)
-        console.print(f"study [bold]{name}[/] ({OBJECTIVES[objective].description}), "
-                      f"{len(study.trials)} trials so far; search space:")
+        console.print(
+            f"study [bold]{name}[/] ({OBJECTIVES[objective].description}), "
+            f"{len(study.trials)} trials so far; search space:"
+        )
         for dimension, spec in search.dimensions.items():
             console.print(f"  {dimension:<15} {spec.describe()}", highlight=False)
         data = load_dataset(base.labels, base.images_root)
         trial_console = console if verbose else Console(quiet=True)
-        trials = TrialObjective(base, search, data, folder, objective, trial_console, verbose=2 if verbose else 0)
+        trials = TrialObjective(
+            base, search, data, folder, objective, trial_console, verbose=2 if verbose else 0
+        )
         try:
             run_trials(study, trials, n_trials, timeout, console)
         except (TrainingInterrupted, KeyboardInterrupt):
@@ -90,4 +150,3 @@ def tune(
     if interrupted:
         console.print("[yellow]Interrupted.[/] The unfinished trial is marked failed.")
         raise typer.Exit(130)
-

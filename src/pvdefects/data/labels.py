@@ -26,7 +26,7 @@ class LabelTable:
     def __len__(self) -> int:
         return len(self.filenames)
 
-    def subset(self, indices: np.ndarray) -> "LabelTable":
+    def subset(self, indices: np.ndarray) -> LabelTable:
         return LabelTable([self.filenames[i] for i in indices], self.labels[indices], self.class_names)
 
 
@@ -63,12 +63,16 @@ def read_labels_csv(path: str | Path) -> LabelTable:
     first_row_of: dict[str, int] = {}
     for number, cells in enumerate(rows[1:], start=2):
         if len(cells) != len(header):
-            raise UserError(f"{path}, row {number}: expected {len(header)} ';'-separated fields, got {len(cells)}")
+            raise UserError(
+                f"{path}, row {number}: expected {len(header)} ';'-separated fields, got {len(cells)}"
+            )
         name, values = cells[0], cells[1:]
         if not name:
             raise UserError(f"{path}, row {number}: empty filename")
         if name in first_row_of:
-            raise UserError(f"{path}, row {number}: duplicate filename {name!r} (first on row {first_row_of[name]})")
+            raise UserError(
+                f"{path}, row {number}: duplicate filename {name!r} (first on row {first_row_of[name]})"
+            )
         for class_name, value in zip(header[1:], values):
             if value not in ("0", "1"):
                 raise UserError(f"{path}, row {number}: label {class_name!r} must be 0 or 1, got {value!r}")

@@ -72,7 +72,9 @@ def mixup(images: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor, alpha: float) -
     count = tf.shape(images)[:1]
     a, b = (tf.random.stateless_gamma(count, s, alpha) for s in (seeds[0], seeds[1]))
     weight = tf.math.divide_no_nan(a, a + b)  # Beta(alpha, alpha) from two gamma draws
-    images = weight[:, None, None, None] * images + (1 - weight[:, None, None, None]) * tf.reverse(images, [0])
+    images = weight[:, None, None, None] * images + (1 - weight[:, None, None, None]) * tf.reverse(
+        images, [0]
+    )
     labels = weight[:, None] * labels + (1 - weight[:, None]) * tf.reverse(labels, [0])
     return images, labels
 
@@ -94,8 +96,10 @@ def training_dataset(
     n = len(labels)
     if balance > 0:
         log_p = tf.math.log(tf.constant(sampling_probabilities(labels, balance), tf.float64))[tf.newaxis]
-        indices = tf.data.Dataset.random(seed=seed).batch(2).map(
-            lambda s: tf.random.stateless_categorical(log_p, 1, s)[0, 0]
+        indices = (
+            tf.data.Dataset.random(seed=seed)
+            .batch(2)
+            .map(lambda s: tf.random.stateless_categorical(log_p, 1, s)[0, 0])
         )
     else:
         indices = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
@@ -107,7 +111,9 @@ def training_dataset(
             image = augment(image, aug_seed, augmentation)
         return image, tf.gather(labels_t, index)
 
-    ds = tf.data.Dataset.zip(indices, augment_seeds).map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = tf.data.Dataset.zip(indices, augment_seeds).map(
+        load, num_parallel_calls=AUTOTUNE, deterministic=True
+    )
     ds = ds.batch(batch_size, drop_remainder=True)
     if mixup_alpha > 0:
         mix_seeds = tf.data.Dataset.random(seed=seed + 2).batch(2)

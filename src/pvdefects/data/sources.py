@@ -37,7 +37,7 @@ class Dataset:
     def labels(self) -> np.ndarray:
         return self.table.labels
 
-    def subset(self, indices: np.ndarray) -> "Dataset":
+    def subset(self, indices: np.ndarray) -> Dataset:
         return Dataset(self.table.subset(indices), self.images[indices])
 
 

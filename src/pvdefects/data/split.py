@@ -23,7 +23,9 @@ def _strata(labels: np.ndarray, n_splits: int) -> np.ndarray:
     return np.where(np.isin(combos, rare), -1, combos)
 
 
-def train_val_split(labels: np.ndarray, val_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def train_val_split(
+    labels: np.ndarray, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a stratified, reproducible train/validation split."""
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")

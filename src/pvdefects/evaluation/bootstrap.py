@@ -17,7 +17,9 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.zeros(numerator.shape), where=denominator > 0)
 
 
-def resampled_metrics(truth: np.ndarray, predicted: np.ndarray, resamples: int, seed: int) -> dict[str, np.ndarray]:
+def resampled_metrics(
+    truth: np.ndarray, predicted: np.ndarray, resamples: int, seed: int
+) -> dict[str, np.ndarray]:
     """Each metric of :data:`METRICS` and ``mean_f1`` on ``resamples`` bootstrap samples of the rows
     of 0/1 ``[N, C]`` arrays: arrays ``[resamples, C]`` (``mean_f1``: ``[resamples]``)."""
     rows = np.random.default_rng(seed).integers(0, len(truth), (resamples, len(truth)))
@@ -45,7 +47,9 @@ def bootstrap_intervals(
     """``{"classes": {name: {metric: [low, high]}}, "mean_f1": [low, high]}``: percentile intervals
     at ``confidence`` of the metrics of :func:`~pvdefects.evaluation.metrics.multilabel_metrics`."""
     if truth.shape != predicted.shape or truth.shape[1] != len(class_names) or len(truth) == 0:
-        raise ValueError(f"shapes differ or empty: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} classes")
+        raise ValueError(
+            f"shapes differ or empty: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} classes"
+        )
     samples = resampled_metrics(truth, predicted, resamples, seed)
     tails = [50 * (1 - confidence), 100 - 50 * (1 - confidence)]
     bounds = {name: np.percentile(values, tails, axis=0) for name, values in samples.items()}  # [2, C] / [2]

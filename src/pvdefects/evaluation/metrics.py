@@ -39,7 +39,9 @@ def class_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float |
 def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray, class_names: list[str]) -> dict:
     """``{"classes": {name: metrics}, "mean_f1": float}`` for ``[N, C]`` 0/1 arrays."""
     if truth.shape != predicted.shape or truth.shape[1] != len(class_names):
-        raise ValueError(f"shapes differ: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} classes")
+        raise ValueError(
+            f"shapes differ: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} classes"
+        )
     classes = {name: class_metrics(truth[:, c], predicted[:, c]) for c, name in enumerate(class_names)}
     return {"classes": classes, "mean_f1": float(np.mean([m["f1"] for m in classes.values()]))}
 

@@ -15,7 +15,10 @@ def read_history(path: Path) -> dict[str, list[float]]:
     """Columns of Keras' CSVLogger history, as floats."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return {key: [float(row[key]) for row in rows if row.get(key) not in (None, "")] for key in (rows[0] if rows else {})}
+    return {
+        key: [float(row[key]) for row in rows if row.get(key) not in (None, "")]
+        for key in (rows[0] if rows else {})
+    }
 
 
 def plot_history(history_csv: Path, out_png: Path) -> None:
@@ -50,7 +53,12 @@ def plot_precision_recall(truth, scores, thresholds, class_names, out_png: Path)
         ax.plot(recall, precision)
         chosen = scores[:, c] >= thresholds[c]
         tp = float((chosen & (truth[:, c] == 1)).sum())
-        ax.plot(tp / max(truth[:, c].sum(), 1), tp / max(chosen.sum(), 1), "o", label=f"threshold {thresholds[c]:.2f}")
+        ax.plot(
+            tp / max(truth[:, c].sum(), 1),
+            tp / max(chosen.sum(), 1),
+            "o",
+            label=f"threshold {thresholds[c]:.2f}",
+        )
         ax.set(title=name, xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))
         ax.legend(loc="lower left")
     fig.tight_layout()

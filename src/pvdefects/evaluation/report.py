@@ -15,7 +15,9 @@ def metrics_table(metrics: dict, title: str | None = None) -> Table:
     for header in HEADERS:
         table.add_column(header, justify="right")
     for name, values in metrics["classes"].items():
-        table.add_row(name, *(f"{values[c]:.3f}" if isinstance(values[c], float) else str(values[c]) for c in COLUMNS))
+        table.add_row(
+            name, *(f"{values[c]:.3f}" if isinstance(values[c], float) else str(values[c]) for c in COLUMNS)
+        )
     table.add_section()
     table.add_row("mean", "", "", "", f"{metrics['mean_f1']:.3f}")
     return table

@@ -95,7 +95,11 @@ def reference_scores(models: Models, images: np.ndarray, tta: bool = False) -> n
     """What the export of ``models`` must score, computed eagerly with NumPy's flips and turns."""
     views = list(dihedral_views(images)) if tta else [images]
     return np.mean(
-        [sigmoid(np.asarray(model(np.ascontiguousarray(view), training=False))) for model in as_list(models) for view in views],
+        [
+            sigmoid(np.asarray(model(np.ascontiguousarray(view), training=False)))
+            for model in as_list(models)
+            for view in views
+        ],
         axis=0,
     )
 
@@ -151,7 +155,9 @@ def check_signature(signature, label: Path) -> None:
     """Input exactly ``x`` (float32, rank 4) and outputs ``y`` and ``scores``."""
     inputs = signature.structured_input_signature[1]
     if list(inputs) != [INPUT]:
-        raise UserError(f"{label}: signature '{SIGNATURE}' must take one input '{INPUT}'; it takes {sorted(inputs)}")
+        raise UserError(
+            f"{label}: signature '{SIGNATURE}' must take one input '{INPUT}'; it takes {sorted(inputs)}"
+        )
     spec = inputs[INPUT]
     if spec.dtype != tf.float32 or spec.shape.rank != 4:
         raise UserError(f"{label}: input '{INPUT}' must be float32 [batch, height, width, 1]; it is {spec}")
@@ -173,7 +179,9 @@ def load_savedmodel(folder: str | Path, label: str | Path | None = None) -> Serv
         raise UserError(f"{label}: cannot load the SavedModel ({str(error).splitlines()[0]})") from None
     signature = loaded.signatures.get(SIGNATURE)
     if signature is None:
-        raise UserError(f"{label}: no '{SIGNATURE}' signature (it has: {', '.join(loaded.signatures) or 'none'})")
+        raise UserError(
+            f"{label}: no '{SIGNATURE}' signature (it has: {', '.join(loaded.signatures) or 'none'})"
+        )
     check_signature(signature, label)
     return ServingModel(signature, read_metadata(folder, label), label, loaded)
 
@@ -192,7 +200,9 @@ def keras_file_of(source: str | Path) -> Path:
     source = Path(source)
     keras_file = RunFolder(source).model if source.is_dir() else source
     if keras_file.suffix != ".keras" or not keras_file.is_file():
-        raise UserError(f"{source}: not a model to export (expected a run folder with model.keras, or a .keras file)")
+        raise UserError(
+            f"{source}: not a model to export (expected a run folder with model.keras, or a .keras file)"
+        )
     return keras_file
 
 
@@ -200,7 +210,9 @@ def check_export(models: Models, zip_path: Path, tta: bool = False) -> float:
     """Reload ``zip_path`` as a server would and compare its scores with those of ``models`` in
     memory (:func:`reference_scores`); returns the largest absolute difference, or raises
     :class:`ExportCheckFailed` above the tolerance."""
-    images = np.random.default_rng(0).uniform(0, 255, (CHECK_IMAGES, CHECK_SIZE, CHECK_SIZE, 1)).astype(np.float32)
+    images = (
+        np.random.default_rng(0).uniform(0, 255, (CHECK_IMAGES, CHECK_SIZE, CHECK_SIZE, 1)).astype(np.float32)
+    )
     expected = reference_scores(models, images, tta)
     _, scores = load_submission(zip_path)(images)
     difference = float(np.max(np.abs(scores - expected)))

@@ -33,7 +33,9 @@ def folder_images(folder: Path) -> list[tuple[str, Path]]:
 def named_files(files: list[Path]) -> list[tuple[str, Path]]:
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
-        raise UserError(f"{missing[0]}: image not found" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        raise UserError(
+            f"{missing[0]}: image not found" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+        )
     return [(str(path), path) for path in files]
 
 
@@ -45,7 +47,9 @@ def images_to_predict(
 ) -> list[tuple[str, Path]]:
     """``(name, path)`` of every image to score, from exactly one of the three sources."""
     if sum(map(bool, (files, folder, csv_file))) != 1:
-        raise UserError("give the images to score in exactly one way: as arguments, with --dir, or with --csv")
+        raise UserError(
+            "give the images to score in exactly one way: as arguments, with --dir, or with --csv"
+        )
     if files:
         entries = named_files(files)
     elif folder:

@@ -7,8 +7,8 @@ layout of a run's ``val_predictions.csv``: ``filename;<class>...;<class>_score..
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -31,14 +31,18 @@ def predict_files(
     for start in range(0, len(paths), batch_size):
         pixels = [read_grayscale(path) for path in paths[start : start + batch_size]]
         for _, same_size in itertools.groupby(pixels, key=np.shape):
-            batch_decisions, batch_scores = predictor.predict(np.stack(list(same_size))[..., np.newaxis], batch_size, tta)
+            batch_decisions, batch_scores = predictor.predict(
+                np.stack(list(same_size))[..., np.newaxis], batch_size, tta
+            )
             decisions.append(batch_decisions)
             scores.append(batch_scores)
         on_batch(len(pixels))
     return np.concatenate(decisions), np.concatenate(scores)
 
 
-def write_predictions(path: Path, filenames: list[str], class_names: list[str], values: np.ndarray, scores: np.ndarray) -> Path:
+def write_predictions(
+    path: Path, filenames: list[str], class_names: list[str], values: np.ndarray, scores: np.ndarray
+) -> Path:
     """Write ``filename;<class>...;<class>_score...`` rows (``values``: decisions or true labels) to
     ``path``, through a temporary name so that no half-written file is left."""
     header = ";".join(["filename", *class_names, *(f"{name}_score" for name in class_names)])

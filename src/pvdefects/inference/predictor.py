@@ -10,9 +10,9 @@ challenge server scores submissions.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -32,7 +32,9 @@ class Predictor:
     run_batch: BatchFunction
     description: str
 
-    def predict(self, images: np.ndarray, batch_size: int = 32, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def predict(
+        self, images: np.ndarray, batch_size: int = 32, tta: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Decisions (uint8 ``[N, C]``) and scores (float32 ``[N, C]``) for uint8 or float images
         ``[N, H, W, 1]``. With ``tta`` the scores are averaged over flipped and rotated copies and
         thresholded here."""
@@ -47,7 +49,9 @@ class Predictor:
         return decisions.astype(np.uint8), scores.astype(np.float32)
 
     def tta_batch(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores = np.mean([self.run_batch(np.ascontiguousarray(view))[1] for view in dihedral_views(batch)], axis=0)
+        scores = np.mean(
+            [self.run_batch(np.ascontiguousarray(view))[1] for view in dihedral_views(batch)], axis=0
+        )
         return apply_thresholds(scores, self.thresholds), scores
 
     def scores(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
@@ -65,7 +69,9 @@ def keras_predictor(path: Path) -> Predictor:
         scores = sigmoid(np.asarray(model(batch, training=False)))
         return apply_thresholds(scores, metadata.thresholds), scores
 
-    return Predictor(metadata.class_names, metadata.thresholds, run_batch, f"{metadata.architecture} ({path})")
+    return Predictor(
+        metadata.class_names, metadata.thresholds, run_batch, f"{metadata.architecture} ({path})"
+    )
 
 
 def savedmodel_predictor(path: Path) -> Predictor:
@@ -73,7 +79,9 @@ def savedmodel_predictor(path: Path) -> Predictor:
 
     served = load_submission(path)
     metadata = served.metadata
-    return Predictor(metadata.class_names, metadata.thresholds, served, f"{metadata.architecture} SavedModel ({path})")
+    return Predictor(
+        metadata.class_names, metadata.thresholds, served, f"{metadata.architecture} SavedModel ({path})"
+    )
 
 
 def load_predictor(path: str | Path) -> Predictor:
@@ -83,7 +91,9 @@ def load_predictor(path: str | Path) -> Predictor:
         return keras_predictor(path / "model.keras")
     if path.is_file() and path.suffix == ".keras":
         return keras_predictor(path)
-    if (path.is_dir() and (path / "saved_model.pb").is_file()) or (path.is_file() and zipfile.is_zipfile(path)):
+    if (path.is_dir() and (path / "saved_model.pb").is_file()) or (
+        path.is_file() and zipfile.is_zipfile(path)
+    ):
         return savedmodel_predictor(path)
     raise UserError(
         f"{path}: not a model (expected a run folder, a .keras file, a SavedModel folder or a model.zip)"

@@ -6,7 +6,7 @@ smooths out the network's orientation quirks.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -57,9 +57,13 @@ def _model_prefix(files: list[str], archive_name: str) -> str:
         return ""
     nested = [name for name in files if name.count("/") == 1 and name.endswith("/" + MODEL_FILE)]
     if len(nested) > 1:
-        raise Rejected(f"{archive_name}: several folders hold a {MODEL_FILE} ({', '.join(sorted(nested))}); submit one model")
+        raise Rejected(
+            f"{archive_name}: several folders hold a {MODEL_FILE} ({', '.join(sorted(nested))}); submit one model"
+        )
     if not nested:
-        raise Rejected(f"{archive_name}: no {MODEL_FILE} at the root of the zip (nor one folder down); {HOW_TO_ZIP}")
+        raise Rejected(
+            f"{archive_name}: no {MODEL_FILE} at the root of the zip (nor one folder down); {HOW_TO_ZIP}"
+        )
     return nested[0][: -len(MODEL_FILE)]
 
 
@@ -69,13 +73,17 @@ def check_archive(archive: zipfile.ZipFile, archive_name: str, limits: ArchiveLi
     if not infos:
         raise Rejected(f"{archive_name}: the zip is empty; {HOW_TO_ZIP}")
     if len(infos) > limits.max_members:
-        raise Rejected(f"{archive_name}: {len(infos)} members, more than the {limits.max_members} allowed; {HOW_TO_ZIP}")
+        raise Rejected(
+            f"{archive_name}: {len(infos)} members, more than the {limits.max_members} allowed; {HOW_TO_ZIP}"
+        )
     seen: set[str] = set()
     total = 0
     for info in infos:
         problem = _member_problem(info)
         if problem:
-            raise Rejected(f"{archive_name}: member {info.filename!r} {problem}; {HOW_TO_ZIP} with plain files only")
+            raise Rejected(
+                f"{archive_name}: member {info.filename!r} {problem}; {HOW_TO_ZIP} with plain files only"
+            )
         key = info.filename.rstrip("/")
         if key in seen:
             raise Rejected(f"{archive_name}: member {key!r} appears twice; rebuild the zip")
@@ -96,18 +104,24 @@ def check_archive(archive: zipfile.ZipFile, archive_name: str, limits: ArchiveLi
     for key in seen:
         parents = ("/".join(key.split("/")[:depth]) for depth in range(1, key.count("/") + 1))
         if not file_set.isdisjoint(parents):
-            raise Rejected(f"{archive_name}: member {key!r} lies inside a member that is a file; rebuild the zip")
+            raise Rejected(
+                f"{archive_name}: member {key!r} lies inside a member that is a file; rebuild the zip"
+            )
     return _model_prefix(files, archive_name)
 
 
-def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, archive_name: str) -> int:
+def _copy_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, archive_name: str
+) -> int:
     """Unpack one member, refusing to write more bytes than its header declared; return the count."""
     written = 0
     with archive.open(info) as source, open(destination, "xb") as target:
         while chunk := source.read(_CHUNK):
             written += len(chunk)
             if written > info.file_size:
-                raise Rejected(f"{archive_name}: member {info.filename!r} holds more data than its header declares")
+                raise Rejected(
+                    f"{archive_name}: member {info.filename!r} holds more data than its header declares"
+                )
             target.write(chunk)
     return written
 

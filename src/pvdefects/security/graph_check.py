@@ -35,8 +35,19 @@ OP_GROUPS: dict[str, frozenset[str]] = {
     "shapes": frozenset({"Shape", "StridedSlice", "Reshape", "Pack", "Squeeze", "Prod"}),
     "arithmetic": frozenset(
         {
-            "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Sqrt", "Rsqrt", "Square", "SquaredDifference",
-            "Mean", "Cast", "GreaterEqual", "Sigmoid",
+            "AddV2",
+            "Sub",
+            "Mul",
+            "RealDiv",
+            "Maximum",
+            "Sqrt",
+            "Rsqrt",
+            "Square",
+            "SquaredDifference",
+            "Mean",
+            "Cast",
+            "GreaterEqual",
+            "Sigmoid",
         }
     ),
     "network layers": frozenset({"Conv2D", "BiasAdd", "MatMul", "MaxPool", "Relu", "ScaleAndTranslate"}),
@@ -47,8 +58,14 @@ ALLOWED_OPS: frozenset[str] = frozenset().union(*OP_GROUPS.values())
 # Extra ops of the saver functions (``__inference__traced_save_*`` / ``_traced_restore_*``).
 CHECKPOINT_OPS: frozenset[str] = frozenset(
     {
-        "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "StringJoin", "StaticRegexFullMatch",
-        "DisableCopyOnRead", "Select",
+        "SaveV2",
+        "RestoreV2",
+        "MergeV2Checkpoints",
+        "ShardedFilename",
+        "StringJoin",
+        "StaticRegexFullMatch",
+        "DisableCopyOnRead",
+        "Select",
     }
 )
 
@@ -67,7 +84,9 @@ def read_saved_model(path: Path, source: str):
     try:
         saved_model.ParseFromString(path.read_bytes())
     except (DecodeError, RecursionError, ValueError) as error:
-        raise Rejected(f"{source}: saved_model.pb is not a valid SavedModel ({error}); export it with TensorFlow") from None
+        raise Rejected(
+            f"{source}: saved_model.pb is not a valid SavedModel ({error}); export it with TensorFlow"
+        ) from None
     if len(saved_model.meta_graphs) != 1:
         raise Rejected(
             f"{source}: the SavedModel holds {len(saved_model.meta_graphs)} meta graphs; export exactly one "
@@ -118,7 +137,9 @@ def saver_functions(meta_graph) -> set[str]:
         for function in graph.library.function
     }
     saver_def = meta_graph.saver_def
-    saver_nodes = {_tensor_node(name) for name in (saver_def.save_tensor_name, saver_def.restore_op_name) if name}
+    saver_nodes = {
+        _tensor_node(name) for name in (saver_def.save_tensor_name, saver_def.restore_op_name) if name
+    }
     saver_roots, other_roots = set(), set(meta_graph.object_graph_def.concrete_functions)
     for node in graph.node:
         (saver_roots if node.name in saver_nodes else other_roots).update(node_functions(node, library))
@@ -134,8 +155,11 @@ def disallowed_ops(meta_graph) -> dict[str, set[str]]:
     savers = saver_functions(meta_graph)
     found: dict[str, set[str]] = {}
     locations = [(TOP_LEVEL, graph.node, ALLOWED_OPS)] + [
-        (f"function {function.signature.name}", function.node_def,
-         ALLOWED_OPS | CHECKPOINT_OPS if function.signature.name in savers else ALLOWED_OPS)
+        (
+            f"function {function.signature.name}",
+            function.node_def,
+            ALLOWED_OPS | CHECKPOINT_OPS if function.signature.name in savers else ALLOWED_OPS,
+        )
         for function in graph.library.function
     ]
     for location, nodes, allowed in locations:
@@ -156,11 +180,17 @@ def check_signature(meta_graph, source: str) -> None:
     signature = signatures[SERVING_SIGNATURE]
     wanted = "exactly one input named 'x' (float32 [batch, height, width, 1], pixels 0-255)"
     if set(signature.inputs) != {"x"}:
-        raise Rejected(f"{source}: the {SERVING_SIGNATURE} signature takes {sorted(signature.inputs)}; it must take {wanted}")
+        raise Rejected(
+            f"{source}: the {SERVING_SIGNATURE} signature takes {sorted(signature.inputs)}; it must take {wanted}"
+        )
     x = signature.inputs["x"]
     dims = [dim.size for dim in x.tensor_shape.dim]
-    if x.dtype != _DT_FLOAT or (not x.tensor_shape.unknown_rank and (len(dims) != 4 or dims[-1] not in (-1, 1))):
-        raise Rejected(f"{source}: the {SERVING_SIGNATURE} input 'x' has the wrong type or shape; it must be {wanted}")
+    if x.dtype != _DT_FLOAT or (
+        not x.tensor_shape.unknown_rank and (len(dims) != 4 or dims[-1] not in (-1, 1))
+    ):
+        raise Rejected(
+            f"{source}: the {SERVING_SIGNATURE} input 'x' has the wrong type or shape; it must be {wanted}"
+        )
     if "y" not in signature.outputs or signature.outputs["y"].dtype != _DT_FLOAT:
         raise Rejected(
             f"{source}: the {SERVING_SIGNATURE} signature returns {sorted(signature.outputs)}; it must return 'y' "
@@ -188,8 +218,12 @@ def op_inventory(meta_graph) -> dict[str, list[str]]:
     """``{location: sorted op types}``: what an export uses, for maintaining the allowlist."""
     graph = meta_graph.graph_def
     inventory = {TOP_LEVEL: sorted({node.op for node in graph.node})}
-    inventory.update({function.signature.name: sorted({node.op for node in function.node_def})
-                      for function in graph.library.function})
+    inventory.update(
+        {
+            function.signature.name: sorted({node.op for node in function.node_def})
+            for function in graph.library.function
+        }
+    )
     return inventory
 
 

@@ -24,7 +24,15 @@ ERROR_FILE = "error.txt"
 FAILED = 3
 SIGNATURE = "serving_default"
 # lines of TensorFlow's error messages that say where, not what
-_WHERE = ("Graph execution error", "Detected at node", "<stack traces unavailable>", "File ", "[[", "Hint:", "[Op:")
+_WHERE = (
+    "Graph execution error",
+    "Detected at node",
+    "<stack traces unavailable>",
+    "File ",
+    "[[",
+    "Hint:",
+    "[Op:",
+)
 
 
 def set_limits(memory_bytes: int, cpu_seconds: int, file_bytes: int, processes: int | None) -> None:
@@ -95,14 +103,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file-bytes", type=int, required=True)
     parser.add_argument("--drop-to", type=int, default=None, help="switch to this uid and gid first")
     args = parser.parse_args(argv)
-    set_limits(args.memory_bytes, args.cpu_seconds, args.file_bytes, args.processes if args.drop_to is not None else None)
+    set_limits(
+        args.memory_bytes,
+        args.cpu_seconds,
+        args.file_bytes,
+        args.processes if args.drop_to is not None else None,
+    )
     if args.drop_to is not None:
         drop_privileges(args.drop_to)
     import numpy as np  # only now: nothing but this module runs before the limits and the drop
 
     try:
         decisions = predict(args.model_dir, args.images, args.batch_size)
-        write_atomically(args.output_dir / DECISIONS_FILE, lambda stream: np.save(stream, decisions, allow_pickle=False))
+        write_atomically(
+            args.output_dir / DECISIONS_FILE, lambda stream: np.save(stream, decisions, allow_pickle=False)
+        )
     except Exception as error:  # noqa: BLE001 - whatever the model does, report one line and stop
         message = summary(error).encode()
         write_atomically(args.output_dir / ERROR_FILE, lambda stream: stream.write(message))

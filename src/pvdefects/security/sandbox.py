@@ -90,7 +90,18 @@ def _file_system(model_dir: Path, input_dir: Path, output_dir: Path, tmp_bytes: 
     The tmpfs ``/tmp``, ``/proc`` and ``/dev`` come first, so that binds below ``/tmp`` (a venv
     there, say) land on top of the tmpfs instead of under it.
     """
-    options = ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+    options = [
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     binds = [(path, path) for path in SYSTEM_LIBRARIES if os.path.isdir(path) and not os.path.islink(path)]
     binds += [(path, path) for path in _python_prefixes()]
     binds += [
@@ -186,13 +197,28 @@ def _prepare(work: Path, model_dir: Path, images: np.ndarray, drop_root: bool) -
     return input_dir, output_dir
 
 
-def _sandbox_command(bwrap: str, runner: list[str], work: Path, model_dir: Path, limits: SandboxLimits) -> list[str]:
+def _sandbox_command(
+    bwrap: str, runner: list[str], work: Path, model_dir: Path, limits: SandboxLimits
+) -> list[str]:
     """bwrap's command line around ``python runner...``; the caller adds the user-mapping options."""
     return [
-        bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--hostname", "sandbox",
-        *_sandbox_environment(), *_file_system(model_dir, work / "input", work / "output", limits.tmp_bytes),
-        "--chdir", "/tmp", "--", sys.executable, *runner,
-        str(INSIDE / "model"), str(INSIDE / "input" / "images.npy"), str(INSIDE / "output"),
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        *_sandbox_environment(),
+        *_file_system(model_dir, work / "input", work / "output", limits.tmp_bytes),
+        "--chdir",
+        "/tmp",
+        "--",
+        sys.executable,
+        *runner,
+        str(INSIDE / "model"),
+        str(INSIDE / "input" / "images.npy"),
+        str(INSIDE / "output"),
     ]
 
 
@@ -241,7 +267,11 @@ def run_model(
     environment, pass_fds, mapping = None, (), None
     if not sandboxed:
         command = [sys.executable, *runner, str(model_dir), str(input_dir / "images.npy"), str(output_dir)]
-        environment = {**os.environ, "PYTHONPATH": str(Path(pvdefects.__file__).parents[1]), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(Path(pvdefects.__file__).parents[1]),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
     elif not drop_root:
         command = _sandbox_command(bwrap, runner, work, model_dir, limits)
     else:
@@ -249,14 +279,31 @@ def run_model(
         block_read, block_write = os.pipe()
         pass_fds, mapping = (info_write, block_read), (info_read, block_write)
         command = _sandbox_command(bwrap, [*runner, f"--drop-to={SANDBOX_UID}"], work, model_dir, limits)
-        command[1:1] = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                        "--info-fd", str(info_write), "--userns-block-fd", str(block_read)]
+        command[1:1] = [
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+            "--info-fd",
+            str(info_write),
+            "--userns-block-fd",
+            str(block_read),
+        ]
 
     log = work / "log.txt"
     try:
         with open(log, "wb") as log_stream:
-            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_stream, stderr=log_stream,
-                                     pass_fds=pass_fds, start_new_session=True, env=environment)
+            child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_stream,
+                stderr=log_stream,
+                pass_fds=pass_fds,
+                start_new_session=True,
+                env=environment,
+            )
     finally:
         for descriptor in pass_fds:
             os.close(descriptor)  # the child holds its own copies

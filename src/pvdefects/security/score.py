@@ -55,7 +55,9 @@ def check_decisions(decisions: np.ndarray, count: int, class_names: list[str], s
             f"{expected}: one 0/1 decision per image and class ({', '.join(class_names)})"
         )
     if not np.all(np.isfinite(decisions)):
-        raise Rejected(f"{source}: the model's output 'y' contains NaN or infinite values; it must hold 0/1 decisions")
+        raise Rejected(
+            f"{source}: the model's output 'y' contains NaN or infinite values; it must hold 0/1 decisions"
+        )
     if not np.all((decisions == 0) | (decisions == 1)):
         odd = decisions[(decisions != 0) & (decisions != 1)].flat[0]
         raise Rejected(

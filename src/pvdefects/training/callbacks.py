@@ -36,7 +36,9 @@ class ValidationPass(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logits = self.model.predict(inference_dataset(self.images, self.batch_size), verbose=0)
-        metrics = multilabel_metrics(self.labels, apply_thresholds(sigmoid(logits), [0.5] * len(self.class_names)), self.class_names)
+        metrics = multilabel_metrics(
+            self.labels, apply_thresholds(sigmoid(logits), [0.5] * len(self.class_names)), self.class_names
+        )
         logs["val_loss"] = float(keras.ops.convert_to_numpy(self.loss(self.labels.astype("float32"), logits)))
         logs["val_mean_f1"] = metrics["mean_f1"]
         for name, values in metrics["classes"].items():

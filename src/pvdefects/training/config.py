@@ -64,14 +64,16 @@ class TrainConfig:
     aug_shift: float = 0.0  # random translation by up to this share of the side (mirror-filled)
     mixup: float = 0.0  # > 0: mix pairs of images and labels with weights from Beta(mixup, mixup)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise UserError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         if not 0 < self.val_fraction < 1:
             raise UserError(f"val_fraction must be between 0 and 1; got {self.val_fraction}")
         if self.folds == 1 or self.folds < 0 or (self.folds > 1 and not 0 <= self.fold < self.folds):
-            raise UserError(f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of {self.folds}")
+            raise UserError(
+                f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of {self.folds}"
+            )
         if not 0 <= self.balance <= 1:
             raise UserError(f"balance must be within [0, 1]; got {self.balance}")
         if not 0 <= self.aug_shift < 0.5:
@@ -87,7 +89,7 @@ class TrainConfig:
             raise UserError(f"input_size must be at least 32 pixels; got {self.input_size}")
         return self
 
-    def updated(self, **changes) -> "TrainConfig":
+    def updated(self, **changes) -> TrainConfig:
         """A copy with ``changes`` applied (None values ignored); unknown keys are an error."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - known)

@@ -95,7 +95,9 @@ def train_folds(
     return summaries
 
 
-def out_of_fold_scores(configs: list[TrainConfig], folder: CrossValFolder, data: Dataset, tta: bool) -> np.ndarray:
+def out_of_fold_scores(
+    configs: list[TrainConfig], folder: CrossValFolder, data: Dataset, tta: bool
+) -> np.ndarray:
     """Scores ``[N, C]`` of every row by the fold model that validated it."""
     scores = np.full(data.labels.shape, np.nan, np.float32)
     for k, config in enumerate(configs):
@@ -113,7 +115,9 @@ def cross_fitted_decisions(labels: np.ndarray, scores: np.ndarray, configs: list
     decisions = np.zeros(labels.shape, np.uint8)
     for config in configs:
         train_idx, val_idx = split_indices(labels, config)
-        decisions[val_idx] = apply_thresholds(scores[val_idx], tune_thresholds(labels[train_idx], scores[train_idx]))
+        decisions[val_idx] = apply_thresholds(
+            scores[val_idx], tune_thresholds(labels[train_idx], scores[train_idx])
+        )
     return decisions
 
 
@@ -165,7 +169,9 @@ def cross_validate(
         "out_of_fold_95ci": intervals,
         "out_of_fold_at_0.5": multilabel_metrics(labels, apply_thresholds(scores, [0.5] * len(names)), names),
         "out_of_fold_cross_fitted_thresholds": multilabel_metrics(labels, cross_fitted, names),
-        "out_of_fold_cross_fitted_95ci": bootstrap_intervals(labels, cross_fitted, names, resamples, seed=config.seed),
+        "out_of_fold_cross_fitted_95ci": bootstrap_intervals(
+            labels, cross_fitted, names, resamples, seed=config.seed
+        ),
         "fold_validation": [s["validation"] for s in fold_summaries],
         "fold_wall_seconds": [s["wall_seconds"] for s in fold_summaries],
         "wall_seconds": time.perf_counter() - started,

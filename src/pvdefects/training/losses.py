@@ -27,7 +27,9 @@ class MultiLabelLoss(keras.losses.Loss):
         y = y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
         log_p = -ops.softplus(-y_pred)  # log(sigmoid(x)), stable
         log_not_p = -ops.softplus(y_pred)  # log(1 - sigmoid(x))
-        positive_weight = 1.0 if self.pos_weight is None else ops.convert_to_tensor(self.pos_weight, y_pred.dtype)
+        positive_weight = (
+            1.0 if self.pos_weight is None else ops.convert_to_tensor(self.pos_weight, y_pred.dtype)
+        )
         loss = -(positive_weight * y * log_p + (1.0 - y) * log_not_p)
         if self.focal_gamma > 0:
             p = ops.sigmoid(y_pred)

@@ -39,7 +39,6 @@ from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
 from pvdefects.training.run_folder import RunFolder
 
-
 # With weight EMA, batch-norm statistics are recomputed each epoch on this many cells of the training stream.
 EMA_CALIBRATION_IMAGES = 512
 
@@ -139,7 +138,9 @@ def train(
     train_set, val_set = data.subset(train_idx), data.subset(val_idx)
     run.create()
     config.save(run.config)
-    run.split.write_text(json.dumps({"train": train_set.table.filenames, "validation": val_set.table.filenames}))
+    run.split.write_text(
+        json.dumps({"train": train_set.table.filenames, "validation": val_set.table.filenames})
+    )
     console.print(
         f"[bold]{config.model}[/] on {len(train_set)} training / {len(val_set)} validation cells, "
         f"classes {', '.join(data.class_names)}, input {config.input_size}px -> {run.root}"
@@ -148,7 +149,9 @@ def train(
     keras.utils.set_random_seed(config.seed)
     steps = config.steps_per_epoch or max(len(train_set) // config.batch_size, 1)
     loss = build_loss(config, train_set.labels)
-    model = create_model(config.model, len(data.class_names), config.input_size, config.normalization, config.dropout)
+    model = create_model(
+        config.model, len(data.class_names), config.input_size, config.normalization, config.dropout
+    )
     model.compile(optimizer=build_optimizer(config, steps), loss=loss)
     stream = training_stream(train_set, config)
 
@@ -159,7 +162,10 @@ def train(
         validation,
         keras.callbacks.BackupAndRestore(str(run.backup)),
         keras.callbacks.ModelCheckpoint(
-            str(run.best_weights), save_best_only=True, save_weights_only=True, initial_value_threshold=best_loss
+            str(run.best_weights),
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=best_loss,
         ),
         ResumableEarlyStopping(best=best_loss, wait=wait, monitor="val_loss", patience=config.patience),
         keras.callbacks.CSVLogger(str(run.history), separator=",", append=resume),
@@ -170,12 +176,21 @@ def train(
         *extra_callbacks,
     ]
     if config.schedule == "plateau":
-        callbacks.insert(2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1)))
+        callbacks.insert(
+            2, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(config.patience // 2, 1))
+        )
     if config.ema_momentum > 0:  # before the validation pass, see EMAWeights
         resumed = resume and run.backup.is_dir() and any(run.backup.iterdir())
         callbacks.insert(1, EMAWeights(ema_calibration_batches(stream, config), resumed=resumed))
     try:
-        model.fit(stream, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, shuffle=False)
+        model.fit(
+            stream,
+            epochs=config.epochs,
+            steps_per_epoch=steps,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
     except KeyboardInterrupt:
         raise TrainingInterrupted(str(run.root)) from None
 
@@ -183,8 +198,12 @@ def train(
     scores = sigmoid(model.predict(inference_dataset(val_set.images, config.batch_size), verbose=0))
     thresholds = tune_thresholds(val_set.labels, scores)
     metrics = multilabel_metrics(val_set.labels, apply_thresholds(scores, thresholds), data.class_names)
-    at_half = multilabel_metrics(val_set.labels, apply_thresholds(scores, [0.5] * scores.shape[1]), data.class_names)
-    metadata = ModelMetadata(data.class_names, thresholds, config.model, config.input_size, config.normalization)
+    at_half = multilabel_metrics(
+        val_set.labels, apply_thresholds(scores, [0.5] * scores.shape[1]), data.class_names
+    )
+    metadata = ModelMetadata(
+        data.class_names, thresholds, config.model, config.input_size, config.normalization
+    )
     save_classifier(model, metadata, run.model)
 
     history = read_history(run.history)

@@ -103,9 +103,13 @@ def summary_table(study: optuna.Study, objective: str, top: int = 10) -> Table:
     """The best ``top`` trials, best first, and a count of every state."""
     trials = completed(study)
     trials.sort(key=lambda t: t.value, reverse=study.direction == optuna.study.StudyDirection.MAXIMIZE)
-    counts = {state.name.lower(): len(study.get_trials(deepcopy=False, states=(state,))) for state in TrialState}
+    counts = {
+        state.name.lower(): len(study.get_trials(deepcopy=False, states=(state,))) for state in TrialState
+    }
     caption = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
-    table = Table(title=f"study {study.study_name}: best trials by {objective}", caption=caption or "no trials")
+    table = Table(
+        title=f"study {study.study_name}: best trials by {objective}", caption=caption or "no trials"
+    )
     for column in ("trial", objective, "epochs", "seconds", "parameters"):
         table.add_column(column, justify="left" if column == "parameters" else "right")
     for trial in trials[:top]:
@@ -128,6 +132,8 @@ def write_report(study: optuna.Study, folder: StudyFolder, objective: str, conso
     for name, reason in skipped.items():
         console.print(f"[dim]{name}.png not drawn: {reason}[/]")
     if best is not None:
-        console.print(f"best: trial {study.best_trial.number}, {objective} {study.best_value:.4f}; "
-                      f"train it again with: pvdefects train --config {folder.best_config}")
+        console.print(
+            f"best: trial {study.best_trial.number}, {objective} {study.best_value:.4f}; "
+            f"train it again with: pvdefects train --config {folder.best_config}"
+        )
     console.print(f"study folder: {folder.root}")

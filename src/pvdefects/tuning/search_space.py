@@ -171,7 +171,9 @@ def parse_dimension(name: str, spec: Any) -> Dimension:
 def parse_range(name: str, low: Any, high: Any, log: Any = False, step: Any = None) -> Range:
     kind = field_type(name)
     if kind not in (int, float):
-        raise UserError(f"{name} takes {kind.__name__} values, so it cannot be a range; list the choices instead")
+        raise UserError(
+            f"{name} takes {kind.__name__} values, so it cannot be a range; list the choices instead"
+        )
     low, high = coerce(name, low), coerce(name, high)
     step = None if step is None else coerce(name, step)
     if not isinstance(log, bool):
@@ -220,11 +222,14 @@ class SearchSpace:
 
         def can_apply(name: str) -> bool:
             other, needed = CONDITIONS.get(name, (None, None))
-            return other is None or needed in self.dimensions.get(other, Fixed(getattr(base, other))).candidates()
+            return (
+                other is None
+                or needed in self.dimensions.get(other, Fixed(getattr(base, other))).candidates()
+            )
 
         return [n for n, dim in self.dimensions.items() if not isinstance(dim, Fixed) and can_apply(n)]
 
-    def check(self, base: TrainConfig) -> "SearchSpace":
+    def check(self, base: TrainConfig) -> SearchSpace:
         """Reject what TrainConfig would reject, before any trial runs."""
         from pvdefects.models import list_models
 
@@ -233,7 +238,9 @@ class SearchSpace:
                 raise UserError(f"{name} cannot be searched ({NOT_SEARCHABLE[name]}); fix it instead")
             for value in dim.candidates():
                 if name == "model" and value not in list_models():
-                    raise UserError(f"model: unknown architecture {value!r}; choose from {', '.join(list_models())}")
+                    raise UserError(
+                        f"model: unknown architecture {value!r}; choose from {', '.join(list_models())}"
+                    )
                 try:
                     replace(base, **{name: value}).validate()
                 except UserError as error:

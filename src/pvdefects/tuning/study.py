@@ -89,7 +89,9 @@ def open_study(
     url = storage or f"sqlite:///{folder.database.resolve()}"
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
+            warnings.simplefilter(
+                "ignore", optuna.exceptions.ExperimentalWarning
+            )  # heartbeats are "experimental"
             rdb = optuna.storages.RDBStorage(
                 url,
                 heartbeat_interval=HEARTBEAT_SECONDS,
@@ -98,7 +100,9 @@ def open_study(
     except (ImportError, sqlalchemy.exc.SQLAlchemyError) as error:
         raise UserError(f"--storage {url}: cannot open ({str(error).splitlines()[0]})") from None
     pruner = (
-        optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS)
+        optuna.pruners.MedianPruner(
+            n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS
+        )
         if pruning
         else optuna.pruners.NopPruner()
     )
