@@ -1,7 +1,8 @@
 """Run the challenge recipe (5-fold cross-validation of configs/challenge.toml) on the shared labels
 and write its out-of-fold results to docs/benchmarks.md.
 
-    python benchmarks/challenge.py [--labels ../shared/data/solar-cells/labels.csv] [--config configs/challenge.toml]
+    python benchmarks/challenge.py [--labels ../shared/data/solar-cells/labels.csv]
+                                   [--config configs/challenge.toml]
 
 The same as ``pvdefects crossval --config configs/challenge.toml --labels LABELS --name challenge``
 (folds already trained under runs/challenge are reused), plus the docs section. It takes about an
@@ -42,10 +43,11 @@ def section(summary: dict, command: str) -> str:
         "## The challenge recipe (`benchmarks/challenge.py`)",
         "",
         f"Command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores. {summary['folds']}-fold "
-        f"cross-validation stratified by label combination over {summary['rows']} cells; every cell is scored by "
-        f"the fold model that did not train on it{' (averaged over the 8 flips/quarter turns)' if summary['tta'] else ''}; "
-        "thresholds tuned on these out-of-fold scores; percentile 95 % intervals from "
-        f"{intervals['resamples']} bootstrap resamples of the cells.",
+        f"cross-validation stratified by label combination over {summary['rows']} cells; every cell is "
+        "scored by the fold model that did not train on "
+        f"it{' (averaged over the 8 flips/quarter turns)' if summary['tta'] else ''}; thresholds tuned on "
+        f"these out-of-fold scores; percentile 95 % intervals from {intervals['resamples']} bootstrap "
+        "resamples of the cells.",
         "",
         "| class | " + " | ".join(COLUMNS) + " | positives |",
         "| --- | " + " | ".join("---" for _ in COLUMNS) + " | --- |",
@@ -62,8 +64,8 @@ def section(summary: dict, command: str) -> str:
         f"at 0.5: {summary['out_of_fold_at_0.5']['mean_f1']:.3f}",
         "- single fold models on their own validation fold (their own tuned thresholds): mean F1 "
         + ", ".join(f"{f1:.3f}" for f1 in fold_f1),
-        f"- wall time: {training / 60:.1f} min training the folds (sum), {summary['wall_seconds'] / 60:.1f} min "
-        "for the last invocation (training the folds it had to, OOF scoring, export)",
+        f"- wall time: {training / 60:.1f} min training the folds (sum), {summary['wall_seconds'] / 60:.1f} "
+        "min for the last invocation (training the folds it had to, OOF scoring, export)",
     ]
     return "\n".join(lines)
 

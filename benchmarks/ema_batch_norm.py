@@ -75,7 +75,8 @@ def main() -> None:
         value = float(keras.ops.convert_to_numpy(loss(val_set.labels.astype("float32"), logits)))
         predicted = apply_thresholds(sigmoid(logits), [0.5] * len(data.class_names))
         print(
-            f"| {name} | {value:.3f} | {multilabel_metrics(val_set.labels, predicted, data.class_names)['mean_f1']:.3f} |"
+            f"| {name} | {value:.3f} | "
+            f"{multilabel_metrics(val_set.labels, predicted, data.class_names)['mean_f1']:.3f} |"
         )
 
 

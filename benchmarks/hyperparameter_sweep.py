@@ -148,7 +148,8 @@ def summarise(results: list[dict]) -> list[dict]:
 
 
 def plot(results: list[dict], path: Path) -> None:
-    """One panel per factor: every seed's validation mean F1 (dots) and their mean (bar), its reference first."""
+    """One panel per factor: every seed's validation mean F1 (dots) and their mean (bar), its reference
+    first."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -187,17 +188,17 @@ def results_markdown(rows: list[dict], hours: float) -> str:
     lines = [
         "### One factor at a time (`benchmarks/hyperparameter_sweep.py`)",
         "",
-        "Command: `python benchmarks/hyperparameter_sweep.py` (seeds 0, 1 and 2; the single factors were run as "
-        '`--seeds 0 1`, then `--seeds 2`, the combinations later with `--variants "balance 1 + focal" ...`) '
-        f"on {platform.machine()} CPU, {os.cpu_count()} cores ({hours:.1f} h of training in all; "
-        "about half of the runs shared the cores with other training, hence the spread of minutes per run). Base: "
-        f"{settings}, otherwise `TrainConfig`'s defaults (AdamW 1e-3, weight decay 1e-4, cosine with 1 warm-up "
-        "epoch, batch 32, balance 0.5 (resnet18's default before this study), flips + quarter turns + intensity "
-        "0.1, BCE). Each seed is a different "
-        "stratified 80/20 split of the 1,600 shared cells and a different initialisation; *paired Δ* is the mean "
-        "over seeds of (variant − base on the same split; for the combinations, − balance 1), *wins* on how "
-        "many seeds the variant beat it. "
-        "Mean F1 at per-class thresholds tuned on validation (at 0.5 in its own column); validation loss is the "
+        "Command: `python benchmarks/hyperparameter_sweep.py` (seeds 0, 1 and 2; the single factors were "
+        "run as `--seeds 0 1`, then `--seeds 2`, the combinations later with "
+        '`--variants "balance 1 + focal" ...`) '
+        f"on {platform.machine()} CPU, {os.cpu_count()} cores ({hours:.1f} h of training in all; about half "
+        "of the runs shared the cores with other training, hence the spread of minutes per run). Base: "
+        f"{settings}, otherwise `TrainConfig`'s defaults (AdamW 1e-3, weight decay 1e-4, cosine with 1 "
+        "warm-up epoch, batch 32, balance 0.5 (resnet18's default before this study), flips + quarter turns "
+        "+ intensity 0.1, BCE). Each seed is a different stratified 80/20 split of the 1,600 shared cells "
+        "and a different initialisation; *paired Δ* is the mean over seeds of (variant − base on the same "
+        "split; for the combinations, − balance 1), *wins* on how many seeds the variant beat it. Mean F1 "
+        "at per-class thresholds tuned on validation (at 0.5 in its own column); validation loss is the "
         "best epoch's, comparable only between rows with the same loss function.",
         "",
         "![one factor at a time](figures/hyperparameter_sweep.png)",
@@ -213,8 +214,8 @@ def results_markdown(rows: list[dict], hours: float) -> str:
         lines.append(
             f"| {r['factor'] or '—'} | {r['variant']} | {r['seeds']} | {r['mean_f1']:.3f} ({r['sd']:.3f}) | "
             + " ".join(f"{v:.3f}" for v in r["per_seed"])
-            + f" | {delta} | {wins} | {r['mean_f1_at_half']:.3f} | {r['f1_crack']:.3f} | {r['f1_inactive']:.3f} | "
-            f"{loss} | {r['minutes']:.1f} |"
+            + f" | {delta} | {wins} | {r['mean_f1_at_half']:.3f} | {r['f1_crack']:.3f} | "
+            f"{r['f1_inactive']:.3f} | {loss} | {r['minutes']:.1f} |"
         )
     lines.append("")
     lines.append("\\* another loss function: its validation loss is on another scale.")

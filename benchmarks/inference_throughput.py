@@ -78,11 +78,12 @@ def main() -> None:
     lines = [
         "## Inference throughput of the exported model.zip (`benchmarks/inference_throughput.py`)",
         "",
-        f"Command: `python benchmarks/inference_throughput.py --models {' '.join(args.models)} --runs {args.runs} "
-        f"--warmup {args.warmup}` on {platform.machine()} CPU, {os.cpu_count()} cores (load average {load:.1f} "
-        f"at the end: the machine was shared, so treat the figures as lower bounds). Untrained weights; the "
-        f"SavedModel's `serving_default` signature on batches of {BATCH} random {CELL}x{CELL} cells (resized "
-        f"inside the model); median of {args.runs} timed runs after {args.warmup} warm-up calls.",
+        f"Command: `python benchmarks/inference_throughput.py --models {' '.join(args.models)} --runs "
+        f"{args.runs} --warmup {args.warmup}` on {platform.machine()} CPU, {os.cpu_count()} cores (load "
+        f"average {load:.1f} at the end: the machine was shared, so treat the figures as lower bounds). "
+        f"Untrained weights; the SavedModel's `serving_default` signature on batches of {BATCH} random "
+        f"{CELL}x{CELL} cells (resized inside the model); median of {args.runs} timed runs after "
+        f"{args.warmup} warm-up calls.",
         "",
         "| model | input size | model.zip | images/s | ms per batch of 32 (min-max) |",
         "| --- | --- | --- | --- | --- |",
@@ -90,8 +91,8 @@ def main() -> None:
     for row in rows:
         low, high = row["spread"]
         lines.append(
-            f"| {row['name']} | {row['input_size']} | {row['zip_mb']:.1f} MB | **{row['images_per_s']:.1f}** | "
-            f"{row['ms_per_batch']:.0f} ({low:.0f}-{high:.0f}) |"
+            f"| {row['name']} | {row['input_size']} | {row['zip_mb']:.1f} MB | "
+            f"**{row['images_per_s']:.1f}** | {row['ms_per_batch']:.0f} ({low:.0f}-{high:.0f}) |"
         )
     write_section("inference", "\n".join(lines))
     print("\n".join(lines))

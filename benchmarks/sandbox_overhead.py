@@ -1,4 +1,5 @@
-"""What sandboxed scoring of an untrusted model.zip costs over in-process evaluation; writes docs/benchmarks.md.
+"""What sandboxed scoring of an untrusted model.zip costs over in-process evaluation; writes
+docs/benchmarks.md.
 
     python benchmarks/sandbox_overhead.py [--labels ../shared/data/solar-cells/labels.csv] [--cells 400]
                                           [--model resnet18] [--input-size 224]
@@ -92,25 +93,28 @@ def main() -> None:
     lines = [
         "## Sandboxed scoring overhead (`benchmarks/sandbox_overhead.py`)",
         "",
-        f"Command: `python benchmarks/sandbox_overhead.py --cells {args.cells} --model {args.model} --input-size "
-        f"{args.input_size}` on {platform.machine()} CPU, {os.cpu_count()} cores (shared with other jobs); "
-        f"first {len(data)} rows of the shared labels, untrained {args.model} (input {args.input_size}, model.zip "
-        f"{size_mb:.0f} MB), images decoded "
-        "once beforehand for both paths; median of three runs each, side by side.",
+        f"Command: `python benchmarks/sandbox_overhead.py --cells {args.cells} --model {args.model} "
+        f"--input-size {args.input_size}` on {platform.machine()} CPU, {os.cpu_count()} cores (shared with "
+        f"other jobs); first {len(data)} rows of the shared labels, untrained {args.model} (input "
+        f"{args.input_size}, model.zip {size_mb:.0f} MB), images decoded once beforehand for both paths; "
+        "median of three runs each, side by side.",
         "",
         "| path | seconds | per cell |",
         "| --- | --- | --- |",
-        f"| in-process evaluation of the model.zip (as `pvdefects evaluate` scores it) | {in_process:.1f} | {1000 * in_process / len(data):.0f} ms |",
-        f"| sandboxed scoring of the model.zip (all layers) | {sandboxed:.1f} | {1000 * sandboxed / len(data):.0f} ms |",
+        f"| in-process evaluation of the model.zip (as `pvdefects evaluate` scores it) | {in_process:.1f} | "
+        f"{1000 * in_process / len(data):.0f} ms |",
+        f"| sandboxed scoring of the model.zip (all layers) | {sandboxed:.1f} | "
+        f"{1000 * sandboxed / len(data):.0f} ms |",
         f"| of which archive checks, unpacking and the static graph check | {checks:.1f} | |",
         f"| sandboxed scoring of 1 cell (the fixed cost: checks, sandbox, TensorFlow import, model load) | "
         f"{fixed:.1f} | |",
-        f"| overhead of sandboxed scoring | {sandboxed - in_process:+.1f} | {1000 * (sandboxed - in_process) / len(data):+.0f} ms |",
+        f"| overhead of sandboxed scoring | {sandboxed - in_process:+.1f} | "
+        f"{1000 * (sandboxed - in_process) / len(data):+.0f} ms |",
         "",
         f"Same metrics on both paths: {'yes' if same else 'NO'}. Sandboxing costs a fixed {fixed:.1f} s per "
-        f"submission (checks, sandbox start, the child's own TensorFlow import and SavedModel load); the other "
-        f"{sandboxed - fixed:.1f} s score the {len(data)} cells, against {in_process:.1f} s in process (the child "
-        "and the parent run the same SavedModel graph).",
+        "submission (checks, sandbox start, the child's own TensorFlow import and SavedModel load); the "
+        f"other {sandboxed - fixed:.1f} s score the {len(data)} cells, against {in_process:.1f} s in "
+        "process (the child and the parent run the same SavedModel graph).",
     ]
     write_section("sandbox-overhead", "\n".join(lines))
     print("\n".join(lines))

@@ -74,7 +74,8 @@ def train_once(model: str, seed: int, labels: Path, runs: Path, data) -> None:
 
 
 def finished_runs(labels: Path, runs: Path) -> list[dict]:
-    """Every finished run under ``runs/<model>/seed-<k>`` of today's settings, whichever invocation trained it."""
+    """Every finished run under ``runs/<model>/seed-<k>`` of today's settings, whichever invocation
+    trained it."""
     from dataclasses import asdict
 
     rows = []
@@ -116,16 +117,17 @@ def table(rows: list[dict]) -> list[str]:
     """Per model: a line per split, then the mean over its splits (where it has several)."""
     classes = list(rows[0]["validation"]["classes"])
     lines = [
-        f"| model | split (seed) | {' | '.join(f'{c} F1' for c in classes)} | mean F1 | epochs (best) | wall time | "
-        "train images/s |",
+        f"| model | split (seed) | {' | '.join(f'{c} F1' for c in classes)} | mean F1 | epochs (best) | "
+        "wall time | train images/s |",
         "| --- " * (len(classes) + 6) + "|",
     ]
     for model in dict.fromkeys(row["model"] for row in rows):
         mine = [row for row in rows if row["model"] == model]
         for row in mine:
             lines.append(
-                f"| {model} | {row['seed']} | {f1_cells(f1_figures(row))} | {row['epochs']} ({row['best_epoch']}) | "
-                f"{row['wall_seconds'] / 60:.1f} min | {row['train_images_per_second']:.1f} |"
+                f"| {model} | {row['seed']} | {f1_cells(f1_figures(row))} | {row['epochs']} "
+                f"({row['best_epoch']}) | {row['wall_seconds'] / 60:.1f} min | "
+                f"{row['train_images_per_second']:.1f} |"
             )
         if len(mine) > 1:
             per_split = [f1_figures(row) for row in mine]
@@ -142,12 +144,11 @@ def section(rows: list[dict], command: str, cells: int) -> str:
         [
             "## Training the reference architectures (`benchmarks/train_reference.py`)",
             "",
-            f"Last command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; the table holds every "
-            "finished run of today's settings under `runs/benchmark`, whichever invocation trained it. Shared labels, "
-            f"{cells} cells; each seed is another seeded 80/20 split stratified by label combination (and another "
-            "initialisation). "
-            "Validation F1 at the per-class thresholds tuned on validation (F1 at 0.5 in brackets). Settings (the "
-            "CLI's defaults for each model): "
+            f"Last command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; the table "
+            "holds every finished run of today's settings under `runs/benchmark`, whichever invocation "
+            f"trained it. Shared labels, {cells} cells; each seed is another seeded 80/20 split stratified "
+            "by label combination (and another initialisation). Validation F1 at the per-class thresholds "
+            "tuned on validation (F1 at 0.5 in brackets). Settings (the CLI's defaults for each model): "
             + "; ".join(f"{model}: {shown}" for model, shown in settings.items())
             + ".",
             "",
@@ -174,7 +175,10 @@ def main() -> None:
     for model in args.models:
         for seed in args.seeds:
             train_once(model, seed, args.labels, args.runs_dir, data)
-    command = f"python benchmarks/train_reference.py --models {' '.join(args.models)} --seeds {' '.join(map(str, args.seeds))}"
+    command = (
+        f"python benchmarks/train_reference.py --models {' '.join(args.models)} "
+        f"--seeds {' '.join(map(str, args.seeds))}"
+    )
     markdown = section(finished_runs(args.labels, args.runs_dir), command, len(data))
     write_section("training", markdown)
     print(markdown)

@@ -25,7 +25,8 @@ from docs_section import write_section  # noqa: E402
 
 
 def validation_f1(run: Path) -> dict[str, float]:
-    """Mean F1 of ``run``'s best model on its validation cells, without and with TTA, at tuned thresholds and at 0.5."""
+    """Mean F1 of ``run``'s best model on its validation cells, without and with TTA, at tuned
+    thresholds and at 0.5."""
     from pvdefects.data.sources import load_dataset
     from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
     from pvdefects.evaluation.thresholds import tune_thresholds
@@ -55,23 +56,24 @@ def section(rows: dict[Path, dict[str, float]], command: str) -> str:
     lines = [
         "## Test-time augmentation on validation (`benchmarks/tta_validation.py`)",
         "",
-        f"Command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores. Each run's best model scores its own "
-        "validation cells as they are and averaged over the 8 flips and quarter turns; per-class thresholds are tuned "
-        "on those scores (mean F1 at 0.5 in brackets).",
+        f"Command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores. Each run's best model "
+        "scores its own validation cells as they are and averaged over the 8 flips and quarter turns; "
+        "per-class thresholds are tuned on those scores (mean F1 at 0.5 in brackets).",
         "",
         "| run | mean F1 (at 0.5) | with 8-view TTA (at 0.5) | Δ |",
         "| --- | --- | --- | --- |",
     ]
     for run, f in rows.items():
         lines.append(
-            f"| {run} | {f['plain tuned']:.3f} ({f['plain 0.5']:.3f}) | {f['tta tuned']:.3f} ({f['tta 0.5']:.3f}) | "
-            f"{f['tta tuned'] - f['plain tuned']:+.3f} |"
+            f"| {run} | {f['plain tuned']:.3f} ({f['plain 0.5']:.3f}) | {f['tta tuned']:.3f} "
+            f"({f['tta 0.5']:.3f}) | {f['tta tuned'] - f['plain tuned']:+.3f} |"
         )
     if len(rows) > 1:
         mean = {key: float(np.mean([f[key] for f in rows.values()])) for key in next(iter(rows.values()))}
         lines.append(
-            f"| mean of {len(rows)} | {mean['plain tuned']:.3f} ({mean['plain 0.5']:.3f}) | {mean['tta tuned']:.3f} "
-            f"({mean['tta 0.5']:.3f}) | {mean['tta tuned'] - mean['plain tuned']:+.3f} |"
+            f"| mean of {len(rows)} | {mean['plain tuned']:.3f} ({mean['plain 0.5']:.3f}) | "
+            f"{mean['tta tuned']:.3f} ({mean['tta 0.5']:.3f}) | "
+            f"{mean['tta tuned'] - mean['plain tuned']:+.3f} |"
         )
     return "\n".join(lines)
 

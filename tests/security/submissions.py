@@ -2,7 +2,8 @@
 
 Honest exports follow the export contract (a SavedModel whose ``serving_default`` takes ``x``,
 float32 [batch, H, W, 1] 0-255, and returns ``y`` (0/1) and ``scores``, with an asset
-``metadata.json``), written by ``pvdefects.export`` itself. Hostile models are tiny ``tf.function`` bodies with the same signature.
+``metadata.json``), written by ``pvdefects.export`` itself. Hostile models are tiny ``tf.function``
+bodies with the same signature.
 """
 
 from __future__ import annotations

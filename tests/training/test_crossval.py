@@ -35,7 +35,10 @@ def load_script(path: Path, name: str):
 write_dataset = load_script(TESTS / "conftest.py", "root_conftest").write_dataset
 
 FOLDS = 2
-TINY_TOML = 'model = "simple_cnn"\ninput_size = 32\nepochs = 1\nbatch_size = 8\nsteps_per_epoch = 2\nwarmup_epochs = 0\n'
+TINY_TOML = (
+    'model = "simple_cnn"\ninput_size = 32\nepochs = 1\nbatch_size = 8\nsteps_per_epoch = 2\n'
+    "warmup_epochs = 0\n"
+)
 
 
 @pytest.fixture(scope="module")

@@ -54,17 +54,13 @@ LearningRate = Annotated[float | None, option("Peak learning rate.", "learning_r
 WeightDecay = Annotated[float | None, option("Weight decay (0 for none).", "weight_decay")]
 Momentum = Annotated[float | None, option("SGD momentum.", "momentum")]
 Schedule = Annotated[str | None, option("constant, cosine (with warm-up) or plateau.", "schedule")]
-WarmupEpochs = Annotated[
-    int | None, option("Linear warm-up epochs of the cosine schedule.", "warmup_epochs")
-]
+WarmupEpochs = Annotated[int | None, option("Linear warm-up epochs of the cosine schedule.", "warmup_epochs")]
 Loss = Annotated[str | None, option("bce (sigmoid cross-entropy) or focal.", "loss")]
 PosWeight = Annotated[
     str | None, option("Weight of positives per class: none, sqrt or balanced (neg/pos).", "pos_weight")
 ]
 FocalGamma = Annotated[float | None, option("Focusing parameter of the focal loss.", "focal_gamma")]
-LabelSmoothing = Annotated[
-    float | None, option("Pull targets towards 0.5 by this much.", "label_smoothing")
-]
+LabelSmoothing = Annotated[float | None, option("Pull targets towards 0.5 by this much.", "label_smoothing")]
 Balance = Annotated[
     float | None, option("Class-balanced sampling: 0 uniform ... 1 each stratum equally often.", "balance")
 ]
@@ -84,9 +80,7 @@ Mixup = Annotated[
 Normalization = Annotated[
     str | None, option("per_image (zero mean, unit variance) or scale (x/255).", "normalization")
 ]
-Dropout = Annotated[
-    float | None, option("Dropout rate before the classifier. Default: the architecture's.")
-]
+Dropout = Annotated[float | None, option("Dropout rate before the classifier. Default: the architecture's.")]
 ValFraction = Annotated[float | None, option("Share of cells held out for validation.", "val_fraction")]
 Folds = Annotated[
     int | None, option("K-fold cross-validation: number of folds (0 = a single split).", "folds")

@@ -38,7 +38,8 @@ def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
         table.add_column(header, justify="left" if header == "class" else "right")
     for name, values in metrics["classes"].items():
         cells = [
-            f"{values[c]:.3f} [{intervals['classes'][name][c][0]:.3f}, {intervals['classes'][name][c][1]:.3f}]"
+            f"{values[c]:.3f} [{intervals['classes'][name][c][0]:.3f}, "
+            f"{intervals['classes'][name][c][1]:.3f}]"
             for c in columns
         ]
         table.add_row(name, *cells, str(values["support"]))
@@ -72,7 +73,8 @@ def crossval(
     name: Annotated[
         str | None,
         option(
-            "Cross-validation folder name; rerun with the same name to resume. Default: crossval-<model>-<date>-<time>."
+            "Cross-validation folder name; rerun with the same name to resume. Default: "
+            "crossval-<model>-<date>-<time>."
         ),
     ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = Path(
@@ -113,7 +115,8 @@ def crossval(
         intervals_table(
             result.metrics,
             result.intervals,
-            f"out of fold, {result.summary['rows']} cells, thresholds {thresholds} (95 % bootstrap intervals)",
+            f"out of fold, {result.summary['rows']} cells, thresholds {thresholds} (95 % bootstrap "
+            "intervals)",
         )
     )
     crossfit = result.summary["out_of_fold_cross_fitted_thresholds"]["mean_f1"]

@@ -40,7 +40,8 @@ def score(
     sandboxed = bubblewrap() is not None
     if trust and not sandboxed:
         typer.secho(
-            "warning: bubblewrap is not installed: running the model WITHOUT a sandbox (--i-trust-this-model)",
+            "warning: bubblewrap is not installed: running the model WITHOUT a sandbox "
+            "(--i-trust-this-model)",
             err=True,
             fg="yellow",
         )

@@ -29,7 +29,8 @@ def tune(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="Base settings (.json/.toml, as for train). The settings it names are not searched unless --space or --param asks."
+            help="Base settings (.json/.toml, as for train). The settings it names are not searched unless "
+            "--space or --param asks."
         ),
     ] = None,
     space: Annotated[
@@ -49,7 +50,8 @@ def tune(
     default_space: Annotated[
         bool,
         typer.Option(
-            help="Start from the built-in search space (see docs/hyperparameters.md); --no-default-space searches only --space and --param."
+            help="Start from the built-in search space (see docs/hyperparameters.md); --no-default-space "
+            "searches only --space and --param."
         ),
     ] = True,
     study_name: Annotated[
@@ -62,7 +64,8 @@ def tune(
     storage: Annotated[
         str | None,
         typer.Option(
-            help="SQLAlchemy URL of the study database, e.g. postgresql://user@host/db to share a study between machines. Default: sqlite in the study folder."
+            help="SQLAlchemy URL of the study database, e.g. postgresql://user@host/db to share a study "
+            "between machines. Default: sqlite in the study folder."
         ),
     ] = None,
     n_trials: Annotated[

@@ -31,7 +31,8 @@ class LabelTable:
 
 
 def read_rows(path: Path, what: str = "labels file") -> list[list[str]]:
-    """The non-blank rows of a ``;``-separated file, cells stripped; a missing or unreadable file is a UserError."""
+    """The non-blank rows of a ``;``-separated file, cells stripped; a missing or unreadable file is a
+    UserError."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -51,7 +52,8 @@ def read_labels_csv(path: str | Path) -> LabelTable:
     header = rows[0]
     if len(header) < 2 or header[0] != "filename" or not all(header[1:]):
         raise UserError(
-            f"{path}, row 1: header must be 'filename;<class>;<class>...' (';'-separated), got {';'.join(header)!r}"
+            f"{path}, row 1: header must be 'filename;<class>;<class>...' (';'-separated), got "
+            f"{';'.join(header)!r}"
         )
     if len(set(header[1:])) != len(header) - 1:
         raise UserError(f"{path}, row 1: class names repeat in the header {';'.join(header)!r}")

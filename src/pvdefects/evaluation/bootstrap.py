@@ -48,7 +48,8 @@ def bootstrap_intervals(
     at ``confidence`` of the metrics of :func:`~pvdefects.evaluation.metrics.multilabel_metrics`."""
     if truth.shape != predicted.shape or truth.shape[1] != len(class_names) or len(truth) == 0:
         raise ValueError(
-            f"shapes differ or empty: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} classes"
+            f"shapes differ or empty: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} "
+            "classes"
         )
     samples = resampled_metrics(truth, predicted, resamples, seed)
     tails = [50 * (1 - confidence), 100 - 50 * (1 - confidence)]

@@ -58,7 +58,8 @@ def _model_prefix(files: list[str], archive_name: str) -> str:
     nested = [name for name in files if name.count("/") == 1 and name.endswith("/" + MODEL_FILE)]
     if len(nested) > 1:
         raise Rejected(
-            f"{archive_name}: several folders hold a {MODEL_FILE} ({', '.join(sorted(nested))}); submit one model"
+            f"{archive_name}: several folders hold a {MODEL_FILE} ({', '.join(sorted(nested))}); submit one "
+            "model"
         )
     if not nested:
         raise Rejected(
@@ -90,14 +91,14 @@ def check_archive(archive: zipfile.ZipFile, archive_name: str, limits: ArchiveLi
         seen.add(key)
         if info.file_size > limits.max_member_bytes:
             raise Rejected(
-                f"{archive_name}: member {info.filename!r} unpacks to {info.file_size:,} bytes, more than the "
-                f"{limits.max_member_bytes:,} allowed per file"
+                f"{archive_name}: member {info.filename!r} unpacks to {info.file_size:,} bytes, more than "
+                f"the {limits.max_member_bytes:,} allowed per file"
             )
         total += info.file_size
     if total > limits.max_total_bytes:
         raise Rejected(
-            f"{archive_name}: the members unpack to {total:,} bytes, more than the {limits.max_total_bytes:,} "
-            "allowed; submit only the SavedModel"
+            f"{archive_name}: the members unpack to {total:,} bytes, more than the "
+            f"{limits.max_total_bytes:,} allowed; submit only the SavedModel"
         )
     files = [info.filename for info in infos if not info.is_dir()]
     file_set = set(files)

@@ -174,14 +174,15 @@ def check_signature(meta_graph, source: str) -> None:
     signatures = meta_graph.signature_def
     if SERVING_SIGNATURE not in signatures:
         raise Rejected(
-            f"{source}: the SavedModel has no '{SERVING_SIGNATURE}' signature (it has: {', '.join(signatures) or 'none'}); "
-            f"save it with signatures={{'{SERVING_SIGNATURE}': ...}}"
+            f"{source}: the SavedModel has no '{SERVING_SIGNATURE}' signature (it has: "
+            f"{', '.join(signatures) or 'none'}); save it with signatures={{'{SERVING_SIGNATURE}': ...}}"
         )
     signature = signatures[SERVING_SIGNATURE]
     wanted = "exactly one input named 'x' (float32 [batch, height, width, 1], pixels 0-255)"
     if set(signature.inputs) != {"x"}:
         raise Rejected(
-            f"{source}: the {SERVING_SIGNATURE} signature takes {sorted(signature.inputs)}; it must take {wanted}"
+            f"{source}: the {SERVING_SIGNATURE} signature takes {sorted(signature.inputs)}; it must take "
+            f"{wanted}"
         )
     x = signature.inputs["x"]
     dims = [dim.size for dim in x.tensor_shape.dim]
@@ -193,8 +194,8 @@ def check_signature(meta_graph, source: str) -> None:
         )
     if "y" not in signature.outputs or signature.outputs["y"].dtype != _DT_FLOAT:
         raise Rejected(
-            f"{source}: the {SERVING_SIGNATURE} signature returns {sorted(signature.outputs)}; it must return 'y' "
-            "(float32 0/1 decisions [batch, classes])"
+            f"{source}: the {SERVING_SIGNATURE} signature returns {sorted(signature.outputs)}; it must "
+            "return 'y' (float32 0/1 decisions [batch, classes])"
         )
 
 
@@ -208,9 +209,9 @@ def check_saved_model(model_dir: Path, source: str) -> None:
         where = "; ".join(f"{', '.join(sorted(ops))} in {location}" for location, ops in listed)
         more = f" (and {len(found) - _MAX_LISTED} more functions)" if len(found) > _MAX_LISTED else ""
         raise Rejected(
-            f"{source}: the model uses operations that scoring does not allow: {where}{more}. A scored model may "
-            "only compute on its input (no files, printing, network or tables); docs/security.md lists the "
-            "allowed operations"
+            f"{source}: the model uses operations that scoring does not allow: {where}{more}. A scored "
+            "model may only compute on its input (no files, printing, network or tables); docs/security.md "
+            "lists the allowed operations"
         )
 
 

@@ -41,7 +41,8 @@ _GIB = 1 << 30
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """What one scoring run may use (benchmarks/sandbox_overhead.py scores 400 cells with resnet18 within them)."""
+    """What one scoring run may use (benchmarks/sandbox_overhead.py scores 400 cells with resnet18
+    within them)."""
 
     memory_bytes: int = 8 * _GIB  # address space (RLIMIT_AS)
     cpu_seconds: int = 3600  # CPU time over all threads (RLIMIT_CPU)
@@ -240,8 +241,8 @@ def _wait(child: subprocess.Popen, limits: SandboxLimits, mapping: tuple[int, in
         child.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         raise Rejected(
-            f"the model ran longer than the {limits.wall_seconds:g} s allowed and was stopped (an endless loop?); "
-            "it must score the images well within that time"
+            f"the model ran longer than the {limits.wall_seconds:g} s allowed and was stopped (an endless "
+            "loop?); it must score the images well within that time"
         ) from None
 
 
@@ -341,6 +342,7 @@ def _read_decisions(output_dir: Path, returncode: int, log: Path, limits: Sandbo
         )
     hint = _last_line(log)
     raise Rejected(
-        f"the model crashed inside the sandbox ({_describe_status(returncode)}{': ' + hint if hint else ''}); "
-        f"it must run within {limits.memory_bytes / _GIB:g} GiB of memory and {limits.cpu_seconds} s of CPU time"
+        "the model crashed inside the sandbox "
+        f"({_describe_status(returncode)}{': ' + hint if hint else ''}); it must run within "
+        f"{limits.memory_bytes / _GIB:g} GiB of memory and {limits.cpu_seconds} s of CPU time"
     )

@@ -41,8 +41,8 @@ def check_class_names(model_dir: Path, class_names: list[str], source: str) -> N
     names = metadata.get("class_names") if isinstance(metadata, dict) else None
     if names is not None and names != class_names:
         raise Rejected(
-            f"{source}: the model's classes {names} differ from the labels' {class_names}; export it with the "
-            "same classes in the same order"
+            f"{source}: the model's classes {names} differ from the labels' {class_names}; export it with "
+            "the same classes in the same order"
         )
 
 
@@ -51,8 +51,8 @@ def check_decisions(decisions: np.ndarray, count: int, class_names: list[str], s
     expected = (count, len(class_names))
     if decisions.shape != expected or not np.issubdtype(decisions.dtype, np.number):
         raise Rejected(
-            f"{source}: the model's output 'y' is {decisions.dtype} of shape {decisions.shape}; expected shape "
-            f"{expected}: one 0/1 decision per image and class ({', '.join(class_names)})"
+            f"{source}: the model's output 'y' is {decisions.dtype} of shape {decisions.shape}; expected "
+            f"shape {expected}: one 0/1 decision per image and class ({', '.join(class_names)})"
         )
     if not np.all(np.isfinite(decisions)):
         raise Rejected(
@@ -61,8 +61,8 @@ def check_decisions(decisions: np.ndarray, count: int, class_names: list[str], s
     if not np.all((decisions == 0) | (decisions == 1)):
         odd = decisions[(decisions != 0) & (decisions != 1)].flat[0]
         raise Rejected(
-            f"{source}: the model's output 'y' holds values other than 0 and 1 (e.g. {odd:g}); 'y' must be the "
-            "thresholded decisions (sigmoid scores belong in 'scores')"
+            f"{source}: the model's output 'y' holds values other than 0 and 1 (e.g. {odd:g}); 'y' must be "
+            "the thresholded decisions (sigmoid scores belong in 'scores')"
         )
     return decisions.astype(np.uint8)
 
@@ -84,7 +84,8 @@ def predict_untrusted(
     if not sandboxed and not trust:
         raise SandboxUnavailable(
             "bubblewrap (bwrap) is not installed, so untrusted models cannot be sandboxed: install it "
-            "(apt-get install bubblewrap), or pass --i-trust-this-model to run a model you trust without a sandbox"
+            "(apt-get install bubblewrap), or pass --i-trust-this-model to run a model you trust without a "
+            "sandbox"
         )
     with tempfile.TemporaryDirectory(prefix="pvdefects-score-") as work:
         model_dir = unpack_submission(zip_path, Path(work) / "model", archive_limits)

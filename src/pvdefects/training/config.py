@@ -72,7 +72,8 @@ class TrainConfig:
             raise UserError(f"val_fraction must be between 0 and 1; got {self.val_fraction}")
         if self.folds == 1 or self.folds < 0 or (self.folds > 1 and not 0 <= self.fold < self.folds):
             raise UserError(
-                f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of {self.folds}"
+                f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of "
+                f"{self.folds}"
             )
         if not 0 <= self.balance <= 1:
             raise UserError(f"balance must be within [0, 1]; got {self.balance}")

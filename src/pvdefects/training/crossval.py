@@ -74,7 +74,8 @@ def check_same_config(path: Path, config: TrainConfig) -> None:
     differing = sorted(k for k, v in asdict(load_config_file(path)).items() if asdict(config)[k] != v)
     if differing:
         raise UserError(
-            f"{path}: trained with other settings ({', '.join(differing)}); use another --name or the same settings"
+            f"{path}: trained with other settings ({', '.join(differing)}); use another --name or the same "
+            "settings"
         )
 
 

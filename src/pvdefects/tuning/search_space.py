@@ -18,7 +18,7 @@ import json
 import typing
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import optuna
 
@@ -104,7 +104,7 @@ class Range:
         return f"{self.low} .. {self.high} ({scale})"
 
 
-Dimension = Union[Fixed, Choice, Range]
+Dimension = Fixed | Choice | Range
 
 DEFAULT_SPACE: dict[str, Dimension] = {
     "model": Choice(("alexnet", "resnet18", "resnet34")),
