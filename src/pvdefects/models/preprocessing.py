@@ -28,11 +28,22 @@ class PerImageStandardization(keras.layers.Layer):
         return (inputs - mean) / ops.maximum(std, ops.rsqrt(pixels))
 
 
+def keras_imported(_keras_module) -> None:
+    """The post-import hook of ``pvdefects/__init__.py``: importing this module has registered the layers."""
+
+
 def preprocessing_block(inputs, input_size: int, normalization: str = "per_image"):
-    """Resize raw 0-255 pixels to ``input_size`` squared and normalise them."""
+    """Resize raw 0-255 pixels to ``input_size`` squared and normalise them.
+
+    Keras' image preprocessing layers default to ``training=True``, and a functional model records
+    that default with the call and hands it on to every later layer: a plain ``model(x)`` would then
+    run batch norm in training mode and overwrite its moving statistics. Resizing is the same in
+    training and inference, so it is called with ``training=False``; ``fit`` still overrides that
+    with ``training=True`` for the whole model.
+    """
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
-    x = keras.layers.Resizing(input_size, input_size, antialias=True, name="resize")(inputs)
+    x = keras.layers.Resizing(input_size, input_size, antialias=True, name="resize")(inputs, training=False)
     if normalization == "per_image":
         return PerImageStandardization(name="standardize")(x)
     return keras.layers.Rescaling(1.0 / 255.0, name="standardize")(x)
