@@ -80,6 +80,15 @@ class ServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name=INPUT)])
     def serve(self, x):
+        # TensorFlow's convolutions and batch norm fail on an empty batch: empty in, empty out
+        total = tf.cond(
+            tf.shape(x)[0] > 0, lambda: self.mean_scores(x), lambda: tf.zeros([0, len(self.thresholds)])
+        )
+        decisions = tf.cast(total >= tf.constant(self.thresholds, tf.float32), tf.float32)
+        return {"y": decisions, "scores": total}
+
+    def mean_scores(self, x):
+        """The sigmoid scores ``[batch, classes]`` averaged over the models (and views)."""
         views = graph_dihedral_views(x) if self.tta else [x]
         scores = [tf.sigmoid(model(view, training=False)) for model in self.models for view in views]
         total = scores[0]
@@ -87,8 +96,7 @@ class ServingModule(tf.Module):
             total += score
         if len(scores) > 1:
             total /= len(scores)
-        decisions = tf.cast(total >= tf.constant(self.thresholds, tf.float32), tf.float32)
-        return {"y": decisions, "scores": total}
+        return total
 
 
 def reference_scores(models: Models, images: np.ndarray, tta: bool = False) -> np.ndarray:

@@ -47,6 +47,7 @@ OP_GROUPS: dict[str, frozenset[str]] = {
             "Mean",
             "Cast",
             "GreaterEqual",
+            "Greater",
             "Sigmoid",
         }
     ),
