@@ -28,6 +28,18 @@ def zip_folder(folder: Path, zip_path: Path) -> Path:
     return zip_path
 
 
+def zip_like_windows(path: Path, members: dict[str, bytes]) -> Path:
+    """What PowerShell's ``Compress-Archive`` writes: backslash separators, MS-DOS attributes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name.replace("/", "\\"))
+            info.create_system = 0  # MS-DOS
+            info.external_attr = 0x20  # the archive bit, no Unix mode
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
 def export_honest(model, thresholds: list[float], folder: Path, input_size: int = 32) -> Path:
     """Export ``model`` with ``pvdefects.export`` (the real submission writer) into ``folder``/model.zip."""
     folder.mkdir(parents=True, exist_ok=True)

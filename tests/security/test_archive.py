@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 import zipfile
 
 import pytest
+from submissions import zip_like_windows
 
 from pvdefects.security.archive import ArchiveLimits, unpack_submission
 from pvdefects.security.rejected import Rejected
@@ -113,3 +116,77 @@ def test_a_corrupt_member_is_refused_and_nothing_is_left(tmp_path):
     data[40:50] = b"\xff" * 10  # inside the deflated data of the only member
     zip_path.write_bytes(bytes(data))
     assert "not a readable zip archive" in rejection(tmp_path, zip_path)
+
+
+SAVED_MODEL_FILES = {
+    "saved_model.pb": b"pb",
+    "fingerprint.pb": b"fp",
+    "variables/variables.index": b"index",
+    "variables/variables.data-00000-of-00001": b"data",
+    "assets/metadata.json": b"{}",
+}
+
+
+@pytest.mark.parametrize("folder", ["", "model/"])
+def test_a_zip_made_on_windows_unpacks_into_folders(tmp_path, folder):
+    members = {folder + name: data for name, data in SAVED_MODEL_FILES.items()}
+    zip_path = zip_like_windows(tmp_path / "model.zip", members)
+    assert all("/" not in name for name in zipfile.ZipFile(zip_path).namelist())
+    model = unpack_submission(zip_path, tmp_path / "unpacked")
+    unpacked = {p.relative_to(model).as_posix(): p.read_bytes() for p in model.rglob("*") if p.is_file()}
+    assert unpacked == SAVED_MODEL_FILES
+
+
+@pytest.mark.parametrize(
+    "hostile, expected",
+    [
+        ("..\\evil.txt", "'..'"),
+        ("..\\..\\evil.txt", "'..'"),
+        ("variables\\..\\..\\evil.txt", "'..'"),
+        ("variables/..\\..\\evil.txt", "'..'"),
+        ("\\evil.txt", "absolute"),
+        ("\\\\server\\share\\evil.txt", "absolute"),
+        ("C:\\evil.txt", "absolute"),
+        ("variables\\.\\evil.txt", "'.'"),
+    ],
+)
+def test_windows_separators_are_checked_like_slashes(tmp_path, hostile, expected):
+    zip_path = make_zip(tmp_path / "model.zip", {"saved_model.pb": b"", hostile: b"x"})
+    assert expected in rejection(tmp_path, zip_path)
+    assert not list(tmp_path.parent.rglob("evil.txt"))
+
+
+def test_the_same_member_with_either_separator_is_a_duplicate(tmp_path):
+    zip_path = make_zip(
+        tmp_path / "model.zip", {"saved_model.pb": b"", "variables/x": b"1", "variables\\x": b"2"}
+    )
+    assert "'variables/x' appears twice" in rejection(tmp_path, zip_path)
+    nested = make_zip(
+        tmp_path / "nested.zip", {"saved_model.pb": b"", "assets": b"file", "assets\\x": b"inside"}
+    )
+    assert "lies inside a member that is a file" in rejection(tmp_path, nested)
+
+
+def test_size_limits_hold_for_windows_names(tmp_path):
+    zip_path = zip_like_windows(
+        tmp_path / "bomb.zip", {"saved_model.pb": b"", "variables/zeros": bytes(2 << 20)}
+    )
+    limits = ArchiveLimits(max_member_bytes=1 << 20, max_total_bytes=1 << 30)
+    assert "'variables\\\\zeros' unpacks to 2,097,152 bytes" in rejection(tmp_path, zip_path, limits)
+
+
+def test_the_advice_in_rejections_builds_an_accepted_zip(tmp_path):
+    """The command the messages suggest (Python's own zip tool) works on every system."""
+    empty = make_zip(tmp_path / "empty.zip", {})
+    advice = rejection(tmp_path, empty).split("e.g. ", 1)[1]
+    assert advice == "python -m zipfile -c model.zip model_folder"
+    folder = tmp_path / "model_folder"
+    for name, data in SAVED_MODEL_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    arguments = advice.split()[1:]
+    subprocess.run([sys.executable, *arguments], cwd=tmp_path, check=True)
+    model = unpack_submission(tmp_path / "model.zip", tmp_path / "unpacked")
+    assert {p.relative_to(model).as_posix() for p in model.rglob("*") if p.is_file()} == set(
+        SAVED_MODEL_FILES
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import tensorflow as tf
-from submissions import CLASS_NAMES, decisions_like, export_honest
+from submissions import CLASS_NAMES, decisions_like, export_honest, zip_like_windows
 
 from pvdefects.export.savedmodel import export_classifier
 from pvdefects.models import create_model, list_models
@@ -183,3 +184,21 @@ def test_control_flow_and_arithmetic_of_the_dynamic_hostile_models_are_allowed(b
 def test_a_corrupt_saved_model_pb_is_rejected(tmp_path):
     (tmp_path / "saved_model.pb").write_bytes(b"\xff\xff\xff not a protobuf")
     assert "not a valid SavedModel" in rejected(tmp_path)
+
+
+def test_an_export_zipped_on_windows_passes_and_runs_alike(exports, unpacked, tmp_path):
+    """The same export, re-zipped as PowerShell's Compress-Archive would (``model\\variables\\...``)."""
+    original = unpacked(exports["simple_cnn"])
+    members = {
+        f"model/{path.relative_to(original).as_posix()}": path.read_bytes()
+        for path in original.rglob("*")
+        if path.is_file()
+    }
+    model_dir = unpacked(zip_like_windows(tmp_path / "model.zip", members))
+    check_saved_model(model_dir, "model.zip")  # no Rejected
+    x = tf.random.uniform([2, 48, 48, 1], 0, 255, seed=1)
+    scores = [
+        tf.saved_model.load(str(d)).signatures["serving_default"](x=x)["scores"]
+        for d in (original, model_dir)
+    ]
+    np.testing.assert_array_equal(scores[0].numpy(), scores[1].numpy())

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from pvdefects.errors import UserError
+from pvdefects.paths import portable
 
 
 def elpv_data_root() -> Path | None:
@@ -26,13 +27,17 @@ def elpv_data_root() -> Path | None:
 
 
 def resolve_image_path(filename: str, images_root: Path) -> Path:
-    """Find ``filename`` under ``images_root``, falling back to the ELPV package's images."""
-    candidate = images_root / filename
+    """Find ``filename`` under ``images_root``, falling back to the ELPV package's images.
+
+    Windows separators count as separators (``images\\cell0001.png``, from a CSV made there).
+    """
+    relative = portable(filename)
+    candidate = images_root / relative
     if candidate.is_file():
         return candidate
     elpv_root = elpv_data_root()
-    if elpv_root is not None and (elpv_root / filename).is_file():
-        return elpv_root / filename
+    if elpv_root is not None and (elpv_root / relative).is_file():
+        return elpv_root / relative
     raise UserError(f"{candidate}: image not found (nor in the elpv-dataset package)")
 
 

@@ -1,10 +1,12 @@
 """Check a submitted ``model.zip`` before anything is unpacked, then unpack it into a private folder.
 
-A zip can lie in many ways: members named ``../../etc/cron.d/x`` or ``/root/.ssh/...``, symbolic
-links, gigabytes of zeros compressed into kilobytes (a "zip bomb"), thousands of members, or
+A zip can lie in many ways: members named ``../../etc/cron.d/x``, ``..\\..\\x`` or ``/root/.ssh/...``,
+symbolic links, gigabytes of zeros compressed into kilobytes (a "zip bomb"), thousands of members, or
 sizes in the header that the data does not keep to. Every member is checked against
 :class:`ArchiveLimits` from the central directory first, and the bytes written are counted again
-while unpacking, so neither the header nor the data can exceed the limits.
+while unpacking, so neither the header nor the data can exceed the limits. Zips made on Windows
+name members with backslashes; every check runs on the names with those read as separators
+(:func:`pvdefects.paths.portable`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pvdefects.paths import portable
 from pvdefects.security.rejected import Rejected
 
 MODEL_FILE = "saved_model.pb"
-HOW_TO_ZIP = "zip the exported SavedModel folder's contents (cd model && zip -r ../model.zip .)"
+# works the same on Windows, macOS and Linux: the zip holds the folder, one level down
+HOW_TO_ZIP = "zip the exported SavedModel folder, e.g. python -m zipfile -c model.zip model_folder"
 _CHUNK = 1 << 20
 
 
@@ -32,11 +36,16 @@ class ArchiveLimits:
     max_total_bytes: int = 1 << 30  # uncompressed, all members together
 
 
+def member_name(info: zipfile.ZipInfo) -> str:
+    """The member's path with Windows separators read as separators; folders end with ``/``."""
+    return portable(info.filename)
+
+
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
     """Why a member may not be unpacked, or None."""
-    name = info.filename
-    if not name or name.startswith("/") or (len(name) > 1 and name[1] == ":") or "\\" in name:
-        return "has an absolute or non-portable path"
+    name = member_name(info)
+    if not name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "has an absolute path"
     if any(ord(character) < 32 for character in name):
         return "has control characters in its name"
     if any(part in ("", ".", "..") for part in name.rstrip("/").split("/")):
@@ -83,9 +92,10 @@ def check_archive(archive: zipfile.ZipFile, archive_name: str, limits: ArchiveLi
         problem = _member_problem(info)
         if problem:
             raise Rejected(
-                f"{archive_name}: member {info.filename!r} {problem}; {HOW_TO_ZIP} with plain files only"
+                f"{archive_name}: member {info.filename!r} {problem}; rebuild the zip from plain files only "
+                f"({HOW_TO_ZIP})"
             )
-        key = info.filename.rstrip("/")
+        key = member_name(info).rstrip("/")
         if key in seen:
             raise Rejected(f"{archive_name}: member {key!r} appears twice; rebuild the zip")
         seen.add(key)
@@ -100,7 +110,7 @@ def check_archive(archive: zipfile.ZipFile, archive_name: str, limits: ArchiveLi
             f"{archive_name}: the members unpack to {total:,} bytes, more than the "
             f"{limits.max_total_bytes:,} allowed; submit only the SavedModel"
         )
-    files = [info.filename for info in infos if not info.is_dir()]
+    files = [name for name in map(member_name, infos) if not name.endswith("/")]
     file_set = set(files)
     for key in seen:
         parents = ("/".join(key.split("/")[:depth]) for depth in range(1, key.count("/") + 1))
@@ -148,8 +158,9 @@ def unpack_submission(zip_path: str | Path, destination: Path, limits: ArchiveLi
             destination.mkdir(mode=0o700)
             try:
                 for info in archive.infolist():
-                    if info.filename.startswith(prefix) and not info.is_dir():
-                        target = destination / info.filename[len(prefix) :]
+                    member = member_name(info)
+                    if member.startswith(prefix) and not member.endswith("/"):
+                        target = destination / member[len(prefix) :]
                         target.parent.mkdir(parents=True, exist_ok=True)
                         _copy_member(archive, info, target, name)
             except BaseException:
