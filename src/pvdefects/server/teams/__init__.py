@@ -1,0 +1,1 @@
+"""Teams: one team per person and challenge, members up to the challenge's limit, rotatable invite codes."""
