@@ -46,3 +46,18 @@ def test_exactly_one_source_and_at_least_one_image(folder, tmp_path):
         images_to_predict(folder=tmp_path / "empty")
     with pytest.raises(UserError, match="folder not found"):
         images_to_predict(folder=tmp_path / "absent")
+
+
+def test_hidden_and_system_files_are_not_images(tmp_path):
+    names = (
+        "cell0001.png",
+        "._cell0001.png",
+        ".DS_Store",
+        "Thumbs.db",
+        "desktop.ini",
+        ".hidden.tif",
+        "b.tif",
+    )
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    assert [name for name, _ in images_to_predict(folder=tmp_path)] == ["b.tif", "cell0001.png"]

@@ -6,6 +6,7 @@ User errors (bad files, bad options) print one line and exit with status 2, with
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
@@ -19,7 +20,7 @@ from pvdefects.cli import (
     tune_command,
 )
 from pvdefects.cli.quiet import import_tensorflow_quietly
-from pvdefects.errors import UserError
+from pvdefects.errors import InputWarning, UserError
 
 app = typer.Typer(
     help="Find cracks and inactive regions in electroluminescence (EL) images of solar cells.",
@@ -46,7 +47,22 @@ app.command("crossval")(crossval_command.crossval)
 app.command("models")(train_command.models)
 
 
+def show_input_warnings_as_lines() -> None:
+    """Print each :class:`InputWarning` as one ``warning: ...`` line on stderr (no source line);
+    other warnings keep Python's format."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, InputWarning):
+            typer.secho(f"warning: {message}", err=True, fg="yellow")
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
+    show_input_warnings_as_lines()
     if len(sys.argv) > 1 and sys.argv[1] in HEAVY_COMMANDS and "--help" not in sys.argv:
         import_tensorflow_quietly()
     try:

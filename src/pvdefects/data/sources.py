@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pvdefects.data.images import elpv_data_root, load_images
+from pvdefects.data.images import elpv_data_root, load_images, resize_images
 from pvdefects.data.labels import LabelTable, read_labels_csv
 from pvdefects.errors import UserError
 
@@ -40,6 +40,12 @@ class Dataset:
     def subset(self, indices: np.ndarray) -> Dataset:
         return Dataset(self.table.subset(indices), self.images[indices])
 
+    def resized(self, size: int) -> Dataset:
+        """The same cells at ``size`` x ``size`` (itself when already so); exact when the images were
+        loaded at their native size or at ``size``."""
+        images = resize_images(self.images, size)
+        return self if images is self.images else Dataset(self.table, images)
+
 
 def elpv_label_table() -> LabelTable:
     """ELPV's own annotation as a one-class table (``defective`` = probability >= 0.5)."""
@@ -52,13 +58,21 @@ def elpv_label_table() -> LabelTable:
     return LabelTable(filenames, labels, ["defective"])
 
 
-def load_dataset(labels: str | Path | None = None, images_root: str | Path | None = None) -> Dataset:
-    """Load a labels CSV (images relative to ``images_root`` or the CSV's folder) or, with
-    ``labels`` None or ``"elpv"``, the built-in ELPV cells."""
+def open_labels(
+    labels: str | Path | None = None, images_root: str | Path | None = None
+) -> tuple[LabelTable, Path]:
+    """The label table and the folder its filenames are relative to: a labels CSV (images relative
+    to ``images_root`` or the CSV's folder) or, with ``labels`` None or ``"elpv"``, the built-in
+    ELPV cells."""
     if labels is None or str(labels) == BUILTIN_ELPV:
-        table = elpv_label_table()
-        root = elpv_data_root()
-    else:
-        table = read_labels_csv(labels)
-        root = Path(images_root) if images_root is not None else Path(labels).parent
-    return Dataset(table, load_images(table.filenames, root))
+        return elpv_label_table(), elpv_data_root()
+    return read_labels_csv(labels), Path(images_root) if images_root is not None else Path(labels).parent
+
+
+def load_dataset(
+    labels: str | Path | None = None, images_root: str | Path | None = None, size: int | None = None
+) -> Dataset:
+    """The labelled cells of :func:`open_labels`, decoded once; with ``size``, each cell resized on its
+    own to ``size`` x ``size`` as the model's resize layer would (:func:`load_images`)."""
+    table, root = open_labels(labels, images_root)
+    return Dataset(table, load_images(table.filenames, root, size))

@@ -23,10 +23,25 @@ def read_filename_column(path: Path) -> list[str]:
     return [row[0] for row in rows[1:]]
 
 
+# Files that operating systems leave in folders: macOS's AppleDouble twins ("._cell0001.png") and
+# .DS_Store, Windows' thumbnail caches and folder settings. Any name starting with "." is hidden.
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
+
+
+def is_hidden_or_system(path: Path) -> bool:
+    """True for dot-files (AppleDouble ``._*`` twins, ``.DS_Store``) and Windows' system files."""
+    return path.name.startswith(".") or path.name.lower() in SYSTEM_FILES
+
+
 def folder_images(folder: Path) -> list[tuple[str, Path]]:
+    """The image files directly in ``folder`` (by suffix), sorted, without hidden and system files."""
     if not folder.is_dir():
         raise UserError(f"{folder}: folder not found")
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not is_hidden_or_system(p)
+    )
     return [(path.name, path) for path in paths]
 
 
