@@ -32,11 +32,12 @@ def main() -> None:
 
     from pvdefects.data.pipeline import inference_dataset
     from pvdefects.data.sources import load_dataset
-    from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+    from pvdefects.decisions import apply_thresholds, sigmoid
+    from pvdefects.evaluation.metrics import multilabel_metrics
+    from pvdefects.layout import RunFolder
     from pvdefects.models.registry import create_model
-    from pvdefects.training.callbacks import recalibrate_batch_norm, sigmoid
+    from pvdefects.training.callbacks import recalibrate_batch_norm
     from pvdefects.training.config import TrainConfig
-    from pvdefects.training.run_folder import RunFolder
     from pvdefects.training.trainer import (
         EMA_CALIBRATION_IMAGES,
         build_loss,

@@ -75,8 +75,8 @@ def train_once(variant: str, seed: int, labels: Path, runs: Path, data) -> None:
     """Train one (variant, seed) unless its run folder already holds a finished run."""
     import shutil
 
+    from pvdefects.layout import RunFolder
     from pvdefects.training.config import TrainConfig
-    from pvdefects.training.run_folder import RunFolder
     from pvdefects.training.trainer import train
 
     run = RunFolder(run_dir(runs, variant, seed))
@@ -89,7 +89,7 @@ def train_once(variant: str, seed: int, labels: Path, runs: Path, data) -> None:
 
 def read_run(variant: str, seed: int, root: Path) -> dict:
     """The figures of one finished run folder."""
-    from pvdefects.training.run_folder import RunFolder
+    from pvdefects.layout import RunFolder
 
     run = RunFolder(root)
     metrics = json.loads(run.metrics.read_text())

@@ -33,7 +33,8 @@ def measure(name: str, runs: int, warmup: int) -> dict:
     """Export ``name`` untrained, reload it and time the signature on one batch of cells."""
     import numpy as np
 
-    from pvdefects.export.savedmodel import export_classifier, load_submission
+    from pvdefects.export.savedmodel import export_classifier
+    from pvdefects.inference.savedmodel import load_submission
     from pvdefects.models import create_model
     from pvdefects.models.saving import ModelMetadata
 

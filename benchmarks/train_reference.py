@@ -61,7 +61,7 @@ def train_once(model: str, seed: int, labels: Path, runs: Path, data) -> None:
     """Train ``model`` on split ``seed`` unless its run folder already holds that finished run."""
     from dataclasses import asdict
 
-    from pvdefects.training.run_folder import RunFolder
+    from pvdefects.layout import RunFolder
     from pvdefects.training.trainer import train
 
     config = planned_config(model, seed, labels)

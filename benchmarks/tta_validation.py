@@ -28,7 +28,8 @@ def validation_f1(run: Path) -> dict[str, float]:
     """Mean F1 of ``run``'s best model on its validation cells, without and with TTA, at tuned
     thresholds and at 0.5."""
     from pvdefects.data.sources import load_dataset
-    from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+    from pvdefects.decisions import apply_thresholds
+    from pvdefects.evaluation.metrics import multilabel_metrics
     from pvdefects.evaluation.thresholds import tune_thresholds
     from pvdefects.inference.predictor import load_predictor
     from pvdefects.training.config import load_config_file

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pvdefects.evaluation.evaluate import evaluate
+from pvdefects.inference.evaluate import evaluate
 from pvdefects.inference.predictor import load_predictor
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
 
-from pvdefects.evaluation.metrics import apply_thresholds, class_metrics, multilabel_metrics
+from pvdefects.evaluation.metrics import class_metrics, multilabel_metrics
 from pvdefects.evaluation.thresholds import best_f1_threshold, tune_thresholds
 
 rng = np.random.default_rng(0)
@@ -34,11 +34,6 @@ def test_mean_f1_over_classes():
     metrics = multilabel_metrics(truth, predicted, ["crack", "inactive"])
     assert metrics["mean_f1"] == pytest.approx(f1_score(truth, predicted, average="macro", zero_division=0))
     assert list(metrics["classes"]) == ["crack", "inactive"]
-
-
-def test_apply_thresholds_per_class():
-    scores = np.array([[0.2, 0.9], [0.6, 0.3]])
-    np.testing.assert_array_equal(apply_thresholds(scores, [0.5, 0.3]), [[0, 1], [1, 1]])
 
 
 def test_tuned_threshold_maximises_f1():

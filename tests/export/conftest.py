@@ -46,8 +46,8 @@ def tiny_run(tmp_path_factory, cells):
     from rich.console import Console
 
     from pvdefects.export.savedmodel import export_model
+    from pvdefects.layout import RunFolder
     from pvdefects.training.config import TrainConfig
-    from pvdefects.training.run_folder import RunFolder
     from pvdefects.training.trainer import train
 
     config = TrainConfig(

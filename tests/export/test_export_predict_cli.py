@@ -10,11 +10,11 @@ import tensorflow as tf
 from PIL import Image
 
 from pvdefects.data.sources import load_dataset
-from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.decisions import apply_thresholds, sigmoid
+from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.export.archive import zip_folder
 from pvdefects.models.saving import load_classifier
 from pvdefects.security import archive
-from pvdefects.training.callbacks import sigmoid
 
 
 def read_predictions(path):

@@ -8,12 +8,11 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from pvdefects.decisions import apply_thresholds, sigmoid
 from pvdefects.errors import UserError
-from pvdefects.evaluation.metrics import apply_thresholds
 from pvdefects.export import savedmodel
 from pvdefects.export.savedmodel import ExportCheckFailed, export_model
 from pvdefects.models.saving import load_classifier
-from pvdefects.training.callbacks import sigmoid
 
 FORBIDDEN_OPS = {
     "PrintV2",

@@ -3,7 +3,8 @@
 import numpy as np
 from PIL import Image
 
-from pvdefects.inference.predict_files import predict_files, write_predictions
+from pvdefects.data.predictions import write_predictions
+from pvdefects.inference.predict_files import predict_files
 from pvdefects.inference.predictor import Predictor
 from pvdefects.inference.tta import dihedral_views
 

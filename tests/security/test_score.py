@@ -16,14 +16,13 @@ from submissions import CLASS_NAMES, decisions_like, export_honest
 
 import pvdefects.security.score as score_module
 from pvdefects.data.sources import load_dataset
-from pvdefects.evaluation.evaluate import evaluate
-from pvdefects.evaluation.metrics import apply_thresholds
+from pvdefects.decisions import apply_thresholds, sigmoid
+from pvdefects.inference.evaluate import evaluate
 from pvdefects.inference.predictor import Predictor
 from pvdefects.models import create_model
 from pvdefects.security.rejected import Rejected
 from pvdefects.security.sandbox import SandboxLimits, SandboxUnavailable
 from pvdefects.security.score import predict_untrusted, score_untrusted
-from pvdefects.training.callbacks import sigmoid
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 LIMITS = SandboxLimits(wall_seconds=60, memory_bytes=4 << 30)

@@ -12,12 +12,13 @@ from rich.console import Console
 
 from pvdefects.cli.main import main
 from pvdefects.data.sources import load_dataset
+from pvdefects.decisions import sigmoid
 from pvdefects.evaluation.thresholds import tune_thresholds
-from pvdefects.export.savedmodel import export_classifier, load_submission
+from pvdefects.export.savedmodel import export_classifier
+from pvdefects.inference.savedmodel import load_submission
 from pvdefects.inference.tta import dihedral_views
 from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.training import crossval as crossval_module
-from pvdefects.training.callbacks import sigmoid
 from pvdefects.training.config import load_config_file
 from pvdefects.training.crossval import CrossValFolder, cross_validate
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from pvdefects.evaluation.plots import read_history
+from pvdefects.layout import RunFolder
 from pvdefects.models.saving import load_classifier
 from pvdefects.training.callbacks import EMAWeights, ValidationPass, batch_norm_layers, recalibrate_batch_norm
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.run_folder import RunFolder
 from pvdefects.training.trainer import TrainingInterrupted, train
 
 

@@ -9,10 +9,10 @@ from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import read_history
 from pvdefects.inference.predictor import load_predictor
+from pvdefects.layout import RunFolder
 from pvdefects.models.saving import load_classifier
 from pvdefects.training.callbacks import ResumableEarlyStopping, ValidationPass
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.run_folder import RunFolder
 from pvdefects.training.trainer import TrainingInterrupted, resume_state, train
 
 TINY = dict(model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=2, epochs=2, warmup_epochs=0)

@@ -30,8 +30,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Print per-class precision, recall, specificity, F1 and the mean F1 of MODEL on a labels CSV."""
-    from pvdefects.evaluation.evaluate import evaluate as evaluate_predictor
     from pvdefects.evaluation.report import print_metrics
+    from pvdefects.inference.evaluate import evaluate as evaluate_predictor
     from pvdefects.inference.predictor import load_predictor
 
     predictor = load_predictor(model)

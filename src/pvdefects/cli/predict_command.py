@@ -45,8 +45,9 @@ def predict(
     from rich.console import Console
     from rich.progress import Progress
 
+    from pvdefects.data.predictions import write_predictions
     from pvdefects.inference.inputs import images_to_predict
-    from pvdefects.inference.predict_files import predict_files, write_predictions
+    from pvdefects.inference.predict_files import predict_files
     from pvdefects.inference.predictor import load_predictor
 
     entries = images_to_predict(images, folder, csv_file, images_root)

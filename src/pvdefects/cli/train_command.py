@@ -104,7 +104,7 @@ def train(
     pr_curves.png. Without --labels it trains on all 2,624 ELPV cells of the elpv-dataset package
     with one class, 'defective' (ELPV defect probability >= 0.5).
     """
-    from pvdefects.training.run_folder import RunFolder
+    from pvdefects.layout import RunFolder
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.training.trainer import train as run_training
 

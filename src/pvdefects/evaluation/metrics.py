@@ -44,8 +44,3 @@ def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray, class_names: li
         )
     classes = {name: class_metrics(truth[:, c], predicted[:, c]) for c, name in enumerate(class_names)}
     return {"classes": classes, "mean_f1": float(np.mean([m["f1"] for m in classes.values()]))}
-
-
-def apply_thresholds(scores: np.ndarray, thresholds: list[float] | np.ndarray) -> np.ndarray:
-    """0/1 decisions: score >= threshold, per class."""
-    return (scores >= np.asarray(thresholds)[np.newaxis, :]).astype(np.uint8)

@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from sklearn.metrics import precision_recall_curve  # noqa: E402
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -45,8 +46,6 @@ def plot_history(history_csv: Path, out_png: Path) -> None:
 
 def plot_precision_recall(truth, scores, thresholds, class_names, out_png: Path) -> None:
     """Precision-recall curve of each class, with the tuned threshold's operating point marked."""
-    from sklearn.metrics import precision_recall_curve
-
     fig, axes = plt.subplots(1, len(class_names), figsize=(4.5 * len(class_names), 4), squeeze=False)
     for c, (name, ax) in enumerate(zip(class_names, axes[0])):
         precision, recall, _ = precision_recall_curve(truth[:, c], scores[:, c])

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pvdefects.data.sources import load_dataset
+from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
-from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.inference.predictor import Predictor
 
 

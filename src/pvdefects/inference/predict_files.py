@@ -1,7 +1,7 @@
-"""Score image files batch by batch and write the predictions CSV.
+"""Score image files batch by batch.
 
-Images are read one batch at a time, so a folder of any size fits in memory. The CSV has the
-layout of a run's ``val_predictions.csv``: ``filename;<class>...;<class>_score...``.
+Images are read one batch at a time, so a folder of any size fits in memory; the results go to
+:func:`pvdefects.data.predictions.write_predictions`.
 """
 
 from __future__ import annotations
@@ -38,19 +38,3 @@ def predict_files(
             scores.append(batch_scores)
         on_batch(len(pixels))
     return np.concatenate(decisions), np.concatenate(scores)
-
-
-def write_predictions(
-    path: Path, filenames: list[str], class_names: list[str], values: np.ndarray, scores: np.ndarray
-) -> Path:
-    """Write ``filename;<class>...;<class>_score...`` rows (``values``: decisions or true labels) to
-    ``path``, through a temporary name so that no half-written file is left."""
-    header = ";".join(["filename", *class_names, *(f"{name}_score" for name in class_names)])
-    rows = [
-        ";".join([name, *(str(int(v)) for v in row_values), *(f"{s:.6f}" for s in row_scores)])
-        for name, row_values, row_scores in zip(filenames, values, scores)
-    ]
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text("\n".join([header, *rows]) + "\n")
-    partial.replace(path)
-    return path

@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from pvdefects.data.pipeline import inference_dataset
+from pvdefects.decisions import apply_thresholds, sigmoid
 from pvdefects.errors import UserError
-from pvdefects.evaluation.metrics import apply_thresholds
+from pvdefects.inference.savedmodel import load_submission
 from pvdefects.inference.tta import dihedral_views
+from pvdefects.models.saving import load_classifier
 
 # float32 [B, H, W, 1] pixels 0-255 -> (0/1 decisions [B, C], sigmoid scores [B, C])
 BatchFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -60,9 +62,6 @@ class Predictor:
 
 
 def keras_predictor(path: Path) -> Predictor:
-    from pvdefects.models.saving import load_classifier
-    from pvdefects.training.callbacks import sigmoid
-
     model, metadata = load_classifier(path)
 
     def run_batch(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +74,6 @@ def keras_predictor(path: Path) -> Predictor:
 
 
 def savedmodel_predictor(path: Path) -> Predictor:
-    from pvdefects.export.savedmodel import load_submission
-
     served = load_submission(path)
     metadata = served.metadata
     return Predictor(

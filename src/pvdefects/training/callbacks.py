@@ -11,13 +11,10 @@ import tensorflow as tf
 from rich.console import Console
 
 from pvdefects.data.pipeline import inference_dataset
-from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.decisions import apply_thresholds, sigmoid
+from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import plot_history
 from pvdefects.evaluation.report import print_metrics
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits))
 
 
 class ValidationPass(keras.callbacks.Callback):

@@ -21,15 +21,18 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from pvdefects.data.predictions import write_predictions
 from pvdefects.data.sources import Dataset, load_dataset
+from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
 from pvdefects.evaluation.bootstrap import bootstrap_intervals
-from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.thresholds import tune_thresholds
-from pvdefects.inference.predict_files import write_predictions
+from pvdefects.export.savedmodel import export_classifier
 from pvdefects.inference.predictor import load_predictor
+from pvdefects.layout import RunFolder
+from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.training.config import TrainConfig, load_config_file
-from pvdefects.training.run_folder import RunFolder
 from pvdefects.training.trainer import split_indices, train
 
 DEFAULT_FOLDS = 5
@@ -134,9 +137,6 @@ def cross_validate(
 ) -> CrossValResult:
     """Train (or reuse) the ``folds`` fold models, evaluate them out of fold, and export their
     ensemble with the OOF-tuned thresholds to ``<cv>/model.zip``."""
-    from pvdefects.export.savedmodel import export_classifier
-    from pvdefects.models.saving import ModelMetadata, load_classifier
-
     console = console or Console()
     started = time.perf_counter()
     configs = fold_configs(config.validate(), folds)

@@ -18,12 +18,14 @@ import tensorflow as tf
 from rich.console import Console
 
 from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
+from pvdefects.data.predictions import write_predictions
 from pvdefects.data.sources import Dataset, load_dataset
 from pvdefects.data.split import kfold_splits, train_val_split
-from pvdefects.evaluation.metrics import apply_thresholds, multilabel_metrics
+from pvdefects.decisions import apply_thresholds, sigmoid
+from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import plot_history, plot_precision_recall, read_history
 from pvdefects.evaluation.thresholds import tune_thresholds
-from pvdefects.inference.predict_files import write_predictions
+from pvdefects.layout import RunFolder
 from pvdefects.models import create_model
 from pvdefects.models.saving import ModelMetadata, save_classifier
 from pvdefects.training.callbacks import (
@@ -32,12 +34,10 @@ from pvdefects.training.callbacks import (
     MetricsTable,
     ResumableEarlyStopping,
     ValidationPass,
-    sigmoid,
 )
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
-from pvdefects.training.run_folder import RunFolder
 
 # With weight EMA, batch-norm statistics are recomputed each epoch on this many cells of the training stream.
 EMA_CALIBRATION_IMAGES = 512

@@ -23,6 +23,7 @@ from typing import Any
 import optuna
 
 from pvdefects.errors import UserError
+from pvdefects.models import list_models
 from pvdefects.training.config import TrainConfig, read_settings_file
 
 # Fields that define the validation data: fixing them is fine, searching them would make the
@@ -231,8 +232,6 @@ class SearchSpace:
 
     def check(self, base: TrainConfig) -> SearchSpace:
         """Reject what TrainConfig would reject, before any trial runs."""
-        from pvdefects.models import list_models
-
         for name, dim in self.dimensions.items():
             if name in NOT_SEARCHABLE and not isinstance(dim, Fixed):
                 raise UserError(f"{name} cannot be searched ({NOT_SEARCHABLE[name]}); fix it instead")

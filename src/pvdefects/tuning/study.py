@@ -15,13 +15,14 @@ from pathlib import Path
 import keras
 import optuna
 import sqlalchemy.exc
+import tensorflow as tf
 from rich.console import Console
 
 from pvdefects.data.sources import Dataset
 from pvdefects.errors import UserError
 from pvdefects.evaluation.plots import read_history
+from pvdefects.layout import RunFolder
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.run_folder import RunFolder
 from pvdefects.training.trainer import train
 from pvdefects.tuning.pruning import PruningCallback
 from pvdefects.tuning.search_space import SearchSpace
@@ -178,7 +179,6 @@ def run_trials(
     """Run trials until ``n_trials`` more have finished or ``timeout`` seconds have passed (a
     running trial is finished first). A trial that runs out of accelerator memory counts as failed
     and the study goes on; any other error stops it."""
-    import tensorflow as tf
 
     def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         console.print(trial_line(study, trial, objective.name))

@@ -1,0 +1,100 @@
+"""Read a submission (a SavedModel folder or its ``model.zip``) back and call it through its signature.
+
+This is the trusted reader behind ``predict`` and ``evaluate`` and the export's own check; a zip
+is unpacked with the same archive checks as an untrusted one (:mod:`pvdefects.security.archive`).
+What the signature must look like is :mod:`pvdefects.contract`.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf.message import DecodeError
+
+from pvdefects.contract import INPUT, METADATA_ASSET, OUTPUTS, SIGNATURE
+from pvdefects.errors import UserError
+from pvdefects.models.saving import ModelMetadata
+from pvdefects.security.archive import unpack_submission
+
+
+@dataclass
+class ServingModel:
+    """A loaded submission: its ``serving_default`` signature and its metadata."""
+
+    signature: tf.types.experimental.ConcreteFunction
+    metadata: ModelMetadata
+    source: Path
+    loaded: object  # the loaded SavedModel; the signature needs it alive
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, scores)`` for float32 ``[B, H, W, 1]`` pixels, checked against the contract."""
+        outputs = self.signature(**{INPUT: tf.constant(x, tf.float32)})
+        y, scores = (np.asarray(outputs[name]) for name in OUTPUTS)
+        expected = (len(x), len(self.metadata.class_names))
+        if y.shape != expected or scores.shape != expected:
+            raise UserError(
+                f"{self.source}: outputs have shapes y {y.shape}, scores {scores.shape}; expected {expected} "
+                f"(batch, classes {self.metadata.class_names})"
+            )
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise UserError(f"{self.source}: output 'y' must hold only 0 and 1")
+        return y, scores
+
+
+def read_metadata(folder: Path, label: Path) -> ModelMetadata:
+    path = folder / "assets" / METADATA_ASSET
+    try:
+        return ModelMetadata(**json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise UserError(f"{label}: no assets/{METADATA_ASSET} (class names and thresholds)") from None
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
+        raise UserError(f"{label}: invalid assets/{METADATA_ASSET} ({error})") from None
+
+
+def check_signature(signature, label: Path) -> None:
+    """Input exactly ``x`` (float32, rank 4) and outputs ``y`` and ``scores``."""
+    inputs = signature.structured_input_signature[1]
+    if list(inputs) != [INPUT]:
+        raise UserError(
+            f"{label}: signature '{SIGNATURE}' must take one input '{INPUT}'; it takes {sorted(inputs)}"
+        )
+    spec = inputs[INPUT]
+    if spec.dtype != tf.float32 or spec.shape.rank != 4:
+        raise UserError(f"{label}: input '{INPUT}' must be float32 [batch, height, width, 1]; it is {spec}")
+    outputs = signature.structured_outputs
+    missing = [name for name in OUTPUTS if not isinstance(outputs, dict) or name not in outputs]
+    if missing:
+        raise UserError(f"{label}: signature '{SIGNATURE}' lacks the output(s) {', '.join(missing)}")
+
+
+def load_savedmodel(folder: str | Path, label: str | Path | None = None) -> ServingModel:
+    """Load and check a SavedModel folder; ``label`` names it in errors (default: the folder)."""
+    folder = Path(folder)
+    label = Path(label or folder)
+    if not (folder / "saved_model.pb").is_file():
+        raise UserError(f"{label}: no saved_model.pb; not a SavedModel")
+    try:
+        loaded = tf.saved_model.load(str(folder))
+    except (OSError, ValueError, DecodeError, tf.errors.OpError) as error:
+        raise UserError(f"{label}: cannot load the SavedModel ({str(error).splitlines()[0]})") from None
+    signature = loaded.signatures.get(SIGNATURE)
+    if signature is None:
+        raise UserError(
+            f"{label}: no '{SIGNATURE}' signature (it has: {', '.join(loaded.signatures) or 'none'})"
+        )
+    check_signature(signature, label)
+    return ServingModel(signature, read_metadata(folder, label), label, loaded)
+
+
+def load_submission(path: str | Path) -> ServingModel:
+    """A SavedModel folder, or a zip of one (unpacked to a temporary folder, removed once loaded)."""
+    path = Path(path)
+    if path.is_dir():
+        return load_savedmodel(path)
+    with tempfile.TemporaryDirectory(prefix="pvdefects-submission-") as scratch:
+        return load_savedmodel(unpack_submission(path, Path(scratch) / "model"), label=path)
