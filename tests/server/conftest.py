@@ -1,7 +1,8 @@
 """Fixtures for the challenge-server tests.
 
 Django is configured here, at collection, for a throwaway data folder (pytest-django then creates
-the test database in it); scoring tasks run eagerly in the test process unless a test says otherwise.
+the test database in it). Scoring tasks are recorded, not queued, unless a test asks for
+``eager_scoring``; a real worker is exercised by the scaled-out test.
 """
 
 from __future__ import annotations
@@ -21,16 +22,29 @@ import pytest  # noqa: E402
 django.setup()
 
 from services import postgres_url, redis_url  # noqa: E402, F401  (fixtures: throwaway PostgreSQL and Redis)
+from story import story_test_sets, tiny_model_zip  # noqa: E402, F401  (fixtures: end-to-end stories)
 
 
 @pytest.fixture(autouse=True)
-def _eager_scoring():
-    """Scoring tasks run in the calling thread (a real worker is exercised by the scaled-out test)."""
-    from pvdefects.server.tasks_app import app
+def sent_tasks(monkeypatch) -> list[int]:
+    """Ids of the scoring tasks sent, recorded instead of queued (tests play the worker, or use eager_scoring)."""
+    from pvdefects.server.submissions.tasks import score_submission
 
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+    sent: list[int] = []
+    monkeypatch.setattr(score_submission, "delay", sent.append)
+    return sent
+
+
+@pytest.fixture
+def eager_scoring(monkeypatch, sent_tasks) -> None:
+    """Scoring tasks run in the sending thread, as a worker would run them."""
+    from pvdefects.server.submissions.tasks import score_submission
+
+    def run(submission_id: int) -> None:
+        sent_tasks.append(submission_id)
+        score_submission(submission_id)
+
+    monkeypatch.setattr(score_submission, "delay", run)
 
 
 @pytest.fixture

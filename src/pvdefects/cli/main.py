@@ -16,8 +16,12 @@ from pvdefects.cli import (
     export_command,
     predict_command,
     score_command,
+    serve_command,
+    server_command,
+    submit_command,
     train_command,
     tune_command,
+    worker_command,
 )
 from pvdefects.cli.quiet import import_tensorflow_quietly
 from pvdefects.errors import InputWarning, UserError
@@ -45,6 +49,10 @@ app.command("score")(score_command.score)
 app.command("tune")(tune_command.tune)
 app.command("crossval")(crossval_command.crossval)
 app.command("models")(train_command.models)
+app.command("serve")(serve_command.serve)  # the challenge server (docs/server.md); Django loads lazily
+app.command("worker")(worker_command.worker)
+app.command("submit")(submit_command.submit)
+app.add_typer(server_command.app, name="server")
 
 
 def show_input_warnings_as_lines() -> None:

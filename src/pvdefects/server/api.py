@@ -53,6 +53,7 @@ def submit(request: HttpRequest, slug: str) -> JsonResponse:
         submission = receive_upload(request, challenge)
     except UploadRefused as refusal:
         return _error(str(refusal), 403)
+    submission.refresh_from_db()  # queued by now: its transaction has committed
     view = submission.public_view(final_published=False)
     view["status_url"] = request.build_absolute_uri(reverse("api-submission", args=[submission.pk]))
     return JsonResponse(view, status=201)

@@ -1,0 +1,27 @@
+"""Django set up on demand for the server commands, so that the other commands start without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="The server's data folder (database, uploads, label files); default: $PVDEFECTS_DATA_DIR or "
+        "./challenge-data. Scaled out, DATABASE_URL and CELERY_BROKER_URL name the shared services.",
+    ),
+]
+
+
+def django_for(data_dir: Path | None) -> None:
+    """Configure Django for ``data_dir`` and bring its database schema up to date."""
+    from django.core.management import call_command
+
+    from pvdefects.server import setup
+
+    setup(data_dir)
+    call_command("migrate", interactive=False, verbosity=0)
