@@ -1,9 +1,11 @@
 """Predictor's batching, test-time augmentation and file scoring, with a stand-in model."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from pvdefects.data.predictions import write_predictions
+from pvdefects.errors import UserError
 from pvdefects.inference.predict_files import predict_files
 from pvdefects.inference.predictor import Predictor
 from pvdefects.inference.tta import dihedral_views
@@ -55,10 +57,22 @@ def test_predict_files_scores_mixed_sizes_in_order(tmp_path):
         paths.append(tmp_path / f"{i}.png")
         Image.fromarray(np.full(size, 50 * i, np.uint8)).save(paths[-1])
     calls, done = [], []
-    decisions, scores = predict_files(make_predictor(calls), paths, batch_size=3, on_batch=done.append)
-    np.testing.assert_allclose(scores[:, 0], [0, 50 / 255, 100 / 255, 150 / 255], rtol=1e-6)
+    result = predict_files(make_predictor(calls), paths, batch_size=3, on_batch=done.append)
+    np.testing.assert_allclose(result.scores[:, 0], [0, 50 / 255, 100 / 255, 150 / 255], rtol=1e-6)
     assert [shape[:3] for shape in calls] == [(2, 4, 4), (1, 6, 5), (1, 4, 4)]
-    assert done == [3, 1]
+    assert done == [3, 1] and result.scored == [0, 1, 2, 3] and result.unreadable == []
+
+
+def test_predict_files_skips_unreadable_files_only_when_asked(tmp_path):
+    paths = [tmp_path / "a.png", tmp_path / "broken.png", tmp_path / "deep.tif"]
+    Image.fromarray(np.full((4, 4), 51, np.uint8)).save(paths[0])
+    paths[1].write_bytes(b"not an image")
+    Image.fromarray(np.full((4, 4), 2048, np.uint16)).save(paths[2])  # 12-bit data: 2048 -> 127.53
+    with pytest.raises(UserError, match="broken.png: unreadable or corrupt image"):
+        predict_files(make_predictor(), paths)
+    result = predict_files(make_predictor(), paths, skip_unreadable=True)
+    assert result.scored == [0, 2] and len(result.unreadable) == 1 and "broken.png" in result.unreadable[0]
+    np.testing.assert_allclose(result.scores[:, 0], [0.2, 2048 * 255 / 4095 / 255], rtol=1e-6)
 
 
 def test_write_predictions(tmp_path):

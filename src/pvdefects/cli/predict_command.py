@@ -39,9 +39,17 @@ def predict(
         bool,
         typer.Option(help="Average the scores over the 8 flips and quarter turns of each image (8x slower)."),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Stop at an unreadable image (exit status 2, nothing written) instead of skipping it.",
+        ),
+    ] = False,
 ) -> None:
     """Score images with MODEL and write filename;<class>...;<class>_score... (0/1 decisions at the
-    model's tuned thresholds, then sigmoid scores)."""
+    model's tuned thresholds, then sigmoid scores). Hidden and system files in --dir are ignored
+    (._* AppleDouble twins, .DS_Store, Thumbs.db); unreadable images are named and skipped."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -57,15 +65,30 @@ def predict(
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("scoring", total=len(entries))
-        decisions, scores = predict_files(
+        result = predict_files(
             predictor,
             [path for _, path in entries],
             batch_size,
             tta,
             on_batch=lambda done: progress.advance(task, done),
+            skip_unreadable=not strict,
         )
-    write_predictions(out, [name for name, _ in entries], predictor.class_names, decisions, scores)
+    if result.unreadable:
+        typer.secho(f"warning: {skipped_summary(result.unreadable)}", err=True, fg="yellow")
+    if not result.scored:
+        raise UserError("no readable image to score")
+    names = [entries[index][0] for index in result.scored]
+    write_predictions(out, names, predictor.class_names, result.decisions, result.scores)
     positives = ", ".join(
-        f"{name} {int(count)}" for name, count in zip(predictor.class_names, decisions.sum(axis=0))
+        f"{name} {int(count)}" for name, count in zip(predictor.class_names, result.decisions.sum(axis=0))
     )
-    typer.echo(f"wrote {out}: {len(entries)} images; positive: {positives}")
+    typer.echo(f"wrote {out}: {len(names)} images; positive: {positives}")
+
+
+def skipped_summary(unreadable: list[str], shown: int = 3) -> str:
+    """One line naming the unreadable images (the first ``shown`` of them)."""
+    more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
+    count = len(unreadable)
+    return (
+        f"skipped {count} unreadable image{'s' if count > 1 else ''}: " + "; ".join(unreadable[:shown]) + more
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +47,8 @@ from pvdefects.cli.config_options import (
     option,
     resolve_config,
 )
-from pvdefects.training.config import load_config_file
+from pvdefects.errors import UserError
+from pvdefects.training.config import TrainConfig, load_config_file
 
 
 def models() -> None:
@@ -57,6 +59,26 @@ def models() -> None:
         typer.echo(name)
 
 
+RESUME_CHANGES = ("epochs", "patience")  # what --resume may change: how long training goes on
+
+
+def resumed_config(run_root: Path, typed: dict) -> TrainConfig:
+    """The run's own config.json with the --epochs and --patience typed; any other setting typed is
+    a UserError (a resumed run keeps its data, model and optimizer)."""
+    others = [
+        name
+        for name in (f.name for f in fields(TrainConfig))
+        if typed.get(name) is not None and name not in RESUME_CHANGES
+    ] + (["config"] if typed.get("config") is not None else [])
+    if others:
+        raise UserError(
+            f"--resume continues {run_root} with its own settings; only --epochs and --patience may "
+            f"change (got --{others[0].replace('_', '-')})"
+        )
+    config = load_config_file(run_root / "config.json")
+    return replace(config, **{name: typed[name] for name in RESUME_CHANGES if typed.get(name) is not None})
+
+
 def train(
     labels: Labels = None,
     images_root: ImagesRoot = None,
@@ -65,7 +87,11 @@ def train(
     name: Annotated[str | None, option("Run name. Default: <model>-<date>-<time>.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds the run folders.")] = Path("runs"),
     resume: Annotated[
-        Path | None, option("Continue an interrupted run from its folder (its config is used).")
+        Path | None,
+        option(
+            "Continue a run from its folder with its own config: an interrupted one from its last "
+            "epoch; a finished one only when --epochs (or --patience) asks for more."
+        ),
     ] = None,
     epochs: Epochs = None,
     patience: Patience = None,
@@ -105,11 +131,12 @@ def train(
     with one class, 'defective' (ELPV defect probability >= 0.5).
     """
     from pvdefects.layout import RunFolder
+    from pvdefects.training.resume import RunFinished
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.training.trainer import train as run_training
 
     if resume:
-        resolved = load_config_file(resume / "config.json")
+        resolved = resumed_config(resume, locals())
         run = RunFolder(resume)
     else:
         resolved = resolve_config(config, locals())
@@ -120,13 +147,16 @@ def train(
         result = run_training(
             resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console
         )
+    except RunFinished as finished:
+        console.print(str(finished), highlight=False)
+        return
     except TrainingInterrupted:
         console.print(
             f"\n[yellow]Interrupted.[/] Finished epochs are checkpointed; continue with:\n"
             f"  pvdefects train --resume {run.root}"
         )
         raise typer.Exit(130) from None
-    from pvdefects.evaluation.report import print_metrics
+    from pvdefects.evaluation.report import cell, print_metrics
 
     print_metrics(
         result.metrics,
@@ -138,6 +168,6 @@ def train(
 
     export_model(run.model, run.export)
     console.print(
-        f"model: {run.model}, exported as {run.export}\nmean F1 {result.metrics['mean_f1']:.3f} "
-        f"(at 0.5: {result.metrics_at_half['mean_f1']:.3f}); {result.wall_seconds:.0f} s"
+        f"model: {run.model}, exported as {run.export}\nmean F1 {cell(result.metrics['mean_f1'])} "
+        f"(at 0.5: {cell(result.metrics_at_half['mean_f1'])}); {result.wall_seconds:.0f} s"
     )

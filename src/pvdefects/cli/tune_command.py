@@ -101,7 +101,7 @@ def tune(
     from pvdefects.data.sources import load_dataset
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.tuning.report import write_report, write_text_atomically
-    from pvdefects.tuning.search_space import build_space
+    from pvdefects.tuning.search_space import Fixed, build_space
     from pvdefects.tuning.study import (
         OBJECTIVES,
         StudyFolder,
@@ -139,7 +139,9 @@ def tune(
         )
         for dimension, spec in search.dimensions.items():
             console.print(f"  {dimension:<15} {spec.describe()}", highlight=False)
-        data = load_dataset(base.labels, base.images_root)
+        # loaded once at the largest input size a trial can pick; smaller ones resize from it
+        input_sizes = search.dimensions.get("input_size", Fixed(base.input_size)).candidates()
+        data = load_dataset(base.labels, base.images_root, int(max(input_sizes)))
         trial_console = console if verbose else Console(quiet=True)
         trials = TrialObjective(
             base, search, data, folder, objective, trial_console, verbose=2 if verbose else 0

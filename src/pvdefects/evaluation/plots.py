@@ -45,9 +45,14 @@ def plot_history(history_csv: Path, out_png: Path) -> None:
 
 
 def plot_precision_recall(truth, scores, thresholds, class_names, out_png: Path) -> None:
-    """Precision-recall curve of each class, with the tuned threshold's operating point marked."""
+    """Precision-recall curve of each class, with the tuned threshold's operating point marked (a
+    class without positives has no curve: its panel says so)."""
     fig, axes = plt.subplots(1, len(class_names), figsize=(4.5 * len(class_names), 4), squeeze=False)
     for c, (name, ax) in enumerate(zip(class_names, axes[0])):
+        ax.set(title=name, xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))
+        if not truth[:, c].any():
+            ax.text(0.5, 0.5, "no positive cells", ha="center", va="center")
+            continue
         precision, recall, _ = precision_recall_curve(truth[:, c], scores[:, c])
         ax.plot(recall, precision)
         chosen = scores[:, c] >= thresholds[c]
@@ -58,7 +63,6 @@ def plot_precision_recall(truth, scores, thresholds, class_names, out_png: Path)
             "o",
             label=f"threshold {thresholds[c]:.2f}",
         )
-        ax.set(title=name, xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))
         ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)

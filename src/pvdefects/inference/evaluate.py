@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pvdefects.data.sources import load_dataset
+from pvdefects.data.images import resolve_image_path
+from pvdefects.data.sources import open_labels
 from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import multilabel_metrics
+from pvdefects.inference.predict_files import predict_files
 from pvdefects.inference.predictor import Predictor
 
 
@@ -22,13 +24,18 @@ def evaluate(
     threshold: float | None = None,
 ) -> dict:
     """Per-class metrics of ``predictor``'s decisions on the labelled cells; with ``threshold``,
-    of its scores thresholded there for every class instead (e.g. 0.5 against the tuned thresholds)."""
-    data = load_dataset(labels_csv, images_root)
-    if data.class_names != predictor.class_names:
+    of its scores thresholded there for every class instead (e.g. 0.5 against the tuned thresholds).
+
+    Each cell reaches the model as read, at its own size (:func:`predict_files`), so a cell's
+    decision does not depend on the other rows and their order."""
+    table, root = open_labels(labels_csv, images_root)
+    if table.class_names != predictor.class_names:
         raise UserError(
-            f"{labels_csv}: classes {data.class_names} do not match the model's {predictor.class_names}"
+            f"{labels_csv}: classes {table.class_names} do not match the model's {predictor.class_names}"
         )
-    decisions, scores = predictor.predict(data.images)
+    paths = [resolve_image_path(name, root) for name in table.filenames]
+    result = predict_files(predictor, paths)
+    decisions = result.decisions
     if threshold is not None:
-        decisions = apply_thresholds(scores, [threshold] * len(data.class_names))
-    return multilabel_metrics(data.labels, decisions, data.class_names)
+        decisions = apply_thresholds(result.scores, [threshold] * len(table.class_names))
+    return multilabel_metrics(table.labels, decisions, table.class_names)

@@ -1,19 +1,34 @@
-"""Score image files batch by batch.
+"""Score image files batch by batch, each image at its own size.
 
 Images are read one batch at a time, so a folder of any size fits in memory; the results go to
-:func:`pvdefects.data.predictions.write_predictions`.
+:func:`pvdefects.data.predictions.write_predictions`. Every image reaches the model as read (0-255,
+16-bit files scaled, see :mod:`pvdefects.data.images`): the model's own layers resize it, so a
+cell's score never depends on the other files.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pvdefects.data.images import read_grayscale
+from pvdefects.data.images import ColourConversions, read_grayscale
+from pvdefects.errors import UserError
 from pvdefects.inference.predictor import Predictor
+
+
+@dataclass(frozen=True)
+class ScoredFiles:
+    """The outcome of :func:`predict_files`: decisions (uint8 ``[M, C]``) and scores (float32
+    ``[M, C]``) of the ``M`` files that could be read, ``scored`` their positions in the input list,
+    and one message per file that could not (only when skipping was asked for)."""
+
+    decisions: np.ndarray
+    scores: np.ndarray
+    scored: list[int]
+    unreadable: list[str]
 
 
 def predict_files(
@@ -22,19 +37,35 @@ def predict_files(
     batch_size: int = 32,
     tta: bool = False,
     on_batch: Callable[[int], None] = lambda done: None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decisions and scores of each file, in order; ``on_batch`` gets the number of images just scored.
+    skip_unreadable: bool = False,
+) -> ScoredFiles:
+    """Score each file, in order; ``on_batch`` gets the number of files just handled.
 
-    Images of different sizes within a batch are scored in runs of equal size (the model resizes
-    each image itself, so no image is resized here)."""
-    decisions, scores = [], []
+    Images of one batch are sent to the model in groups of equal size. An unreadable file raises
+    :class:`UserError`, or with ``skip_unreadable`` is left out and named in ``unreadable``. Colour
+    conversions are reported in one line at the end."""
+    conversions = ColourConversions()
+    decisions = np.zeros((len(paths), len(predictor.class_names)), np.uint8)
+    scores = np.zeros((len(paths), len(predictor.class_names)), np.float32)
+    scored: list[int] = []
+    unreadable: list[str] = []
     for start in range(0, len(paths), batch_size):
-        pixels = [read_grayscale(path) for path in paths[start : start + batch_size]]
-        for _, same_size in itertools.groupby(pixels, key=np.shape):
-            batch_decisions, batch_scores = predictor.predict(
-                np.stack(list(same_size))[..., np.newaxis], batch_size, tta
-            )
-            decisions.append(batch_decisions)
-            scores.append(batch_scores)
-        on_batch(len(pixels))
-    return np.concatenate(decisions), np.concatenate(scores)
+        by_shape: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for index in range(start, min(start + batch_size, len(paths))):
+            try:
+                pixels = read_grayscale(paths[index], conversions)
+            except UserError as error:
+                if not skip_unreadable:
+                    raise
+                unreadable.append(str(error))
+                continue
+            by_shape.setdefault(pixels.shape, []).append((index, pixels))
+        for group in by_shape.values():
+            indices = [index for index, _ in group]
+            batch = np.stack([pixels.astype(np.float32) for _, pixels in group])[..., np.newaxis]
+            decisions[indices], scores[indices] = predictor.predict(batch, batch_size, tta)
+            scored.extend(indices)
+        on_batch(min(batch_size, len(paths) - start))
+    conversions.report()
+    scored.sort()
+    return ScoredFiles(decisions[scored], scores[scored], scored, unreadable)

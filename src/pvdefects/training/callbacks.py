@@ -17,6 +17,11 @@ from pvdefects.evaluation.plots import plot_history
 from pvdefects.evaluation.report import print_metrics
 
 
+def nan_if_undefined(value: float | None) -> float:
+    """A metric for Keras' logs (floats only): an undefined F1 becomes NaN (``nan`` in history.csv)."""
+    return float("nan") if value is None else value
+
+
 class ValidationPass(keras.callbacks.Callback):
     """After each training epoch, predict the validation set once and add to the epoch's logs
     ``val_loss``, ``val_mean_f1`` and ``val_f1_<class>`` (threshold 0.5).
@@ -37,9 +42,9 @@ class ValidationPass(keras.callbacks.Callback):
             self.labels, apply_thresholds(sigmoid(logits), [0.5] * len(self.class_names)), self.class_names
         )
         logs["val_loss"] = float(keras.ops.convert_to_numpy(self.loss(self.labels.astype("float32"), logits)))
-        logs["val_mean_f1"] = metrics["mean_f1"]
+        logs["val_mean_f1"] = nan_if_undefined(metrics["mean_f1"])
         for name, values in metrics["classes"].items():
-            logs[f"val_f1_{name}"] = values["f1"]
+            logs[f"val_f1_{name}"] = nan_if_undefined(values["f1"])
         self.last_metrics = metrics
 
 

@@ -105,7 +105,7 @@ def out_of_fold_scores(
     """Scores ``[N, C]`` of every row by the fold model that validated it."""
     scores = np.full(data.labels.shape, np.nan, np.float32)
     for k, config in enumerate(configs):
-        _, val_idx = split_indices(data.labels, config)
+        _, val_idx = split_indices(data.labels, config, data.class_names)
         predictor = load_predictor(folder.fold(k).model)
         scores[val_idx] = predictor.predict(data.images[val_idx], config.batch_size, tta)[1]
     if np.isnan(scores).any():  # cannot happen with K-fold splits; guards the OOF contract
@@ -113,12 +113,14 @@ def out_of_fold_scores(
     return scores
 
 
-def cross_fitted_decisions(labels: np.ndarray, scores: np.ndarray, configs: list[TrainConfig]) -> np.ndarray:
+def cross_fitted_decisions(
+    labels: np.ndarray, scores: np.ndarray, configs: list[TrainConfig], class_names: list[str] | None = None
+) -> np.ndarray:
     """Decisions of each fold's rows at thresholds tuned on the other folds' OOF scores: an
     estimate free of the optimism of tuning and measuring thresholds on the same rows."""
     decisions = np.zeros(labels.shape, np.uint8)
     for config in configs:
-        train_idx, val_idx = split_indices(labels, config)
+        train_idx, val_idx = split_indices(labels, config, class_names)
         decisions[val_idx] = apply_thresholds(
             scores[val_idx], tune_thresholds(labels[train_idx], scores[train_idx])
         )
@@ -141,7 +143,9 @@ def cross_validate(
     started = time.perf_counter()
     configs = fold_configs(config.validate(), folds)
     check_same_config(folder.config, configs[0])
-    data = data or load_dataset(config.labels, config.images_root)
+    data = (data or load_dataset(config.labels, config.images_root, config.input_size)).resized(
+        config.input_size
+    )
     folder.root.mkdir(parents=True, exist_ok=True)
     configs[0].save(folder.config)
     fold_summaries = train_folds(configs, folder, data, verbose, console)
@@ -153,7 +157,7 @@ def cross_validate(
     decisions = apply_thresholds(scores, thresholds)
     metrics = multilabel_metrics(labels, decisions, names)
     intervals = bootstrap_intervals(labels, decisions, names, resamples, seed=config.seed)
-    cross_fitted = cross_fitted_decisions(labels, scores, configs)
+    cross_fitted = cross_fitted_decisions(labels, scores, configs, names)
     write_predictions(folder.predictions, data.table.filenames, names, labels, scores)
 
     architecture = f"{folds}-fold {config.model} ensemble" + (" with 8-view TTA" if tta else "")

@@ -7,10 +7,11 @@ loss, per-epoch checkpoints (``--resume``), TensorBoard, the CSV history and the
 from __future__ import annotations
 
 import json
+import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,6 +23,7 @@ from pvdefects.data.predictions import write_predictions
 from pvdefects.data.sources import Dataset, load_dataset
 from pvdefects.data.split import kfold_splits, train_val_split
 from pvdefects.decisions import apply_thresholds, sigmoid
+from pvdefects.errors import InputWarning
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import plot_history, plot_precision_recall, read_history
 from pvdefects.evaluation.thresholds import tune_thresholds
@@ -38,6 +40,7 @@ from pvdefects.training.callbacks import (
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
+from pvdefects.training.resume import backed_up_epochs, check_resumable, resume_state, trim_history
 
 # With weight EMA, batch-norm statistics are recomputed each epoch on this many cells of the training stream.
 EMA_CALIBRATION_IMAGES = 512
@@ -73,10 +76,13 @@ class Throughput(keras.callbacks.Callback):
         logs["train_images_per_s"] = self.images_per_epoch / (time.perf_counter() - self.started)
 
 
-def split_indices(labels: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+def split_indices(
+    labels: np.ndarray, config: TrainConfig, class_names: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (training, validation) rows of ``config``'s split; ``class_names`` name rare combinations."""
     if config.folds > 1:
-        return kfold_splits(labels, config.folds, config.seed)[config.fold]
-    return train_val_split(labels, config.val_fraction, config.seed)
+        return kfold_splits(labels, config.folds, config.seed, class_names)[config.fold]
+    return train_val_split(labels, config.val_fraction, config.seed, class_names)
 
 
 def training_stream(train_set: Dataset, config: TrainConfig) -> tf.data.Dataset:
@@ -97,23 +103,31 @@ def ema_calibration_batches(stream: tf.data.Dataset, config: TrainConfig) -> tf.
     return stream.take(max(EMA_CALIBRATION_IMAGES // config.batch_size, 1))
 
 
+def warn_classes_without_positives(data: Dataset, val_set: Dataset) -> None:
+    """One :class:`InputWarning` naming the classes with no positive cell at all (the model cannot
+    learn them) or, if there are none such, those with none among the validation cells (their
+    threshold stays 0.5 and their validation F1 is undefined)."""
+    for cells, consequence in (
+        (data, "the model cannot learn it; its threshold stays 0.5 and its F1 is undefined"),
+        (val_set, "its threshold stays 0.5 and its validation F1 is undefined"),
+    ):
+        missing = [name for name, count in zip(cells.class_names, cells.labels.sum(axis=0)) if count == 0]
+        if missing:
+            where = "labels" if cells is data else f"{len(val_set)} validation cells"
+            warnings.warn(
+                f"no positive {', '.join(missing)} cell in the {where}: {consequence}",
+                InputWarning,
+                stacklevel=2,
+            )
+            return
+
+
 def build_loss(config: TrainConfig, train_labels: np.ndarray) -> MultiLabelLoss:
     return MultiLabelLoss(
         pos_weight=positive_weights(train_labels, config.pos_weight),
         focal_gamma=config.focal_gamma if config.loss == "focal" else 0.0,
         label_smoothing=config.label_smoothing,
     )
-
-
-def resume_state(history_csv: Path, patience: int) -> tuple[float | None, int]:
-    """Best validation loss so far and epochs since it, from a run's history."""
-    if not history_csv.exists():
-        return None, 0
-    losses = read_history(history_csv).get("val_loss", [])
-    if not losses:
-        return None, 0
-    best = int(np.argmin(losses))
-    return float(losses[best]), min(len(losses) - 1 - best, patience)
 
 
 def train(
@@ -125,7 +139,8 @@ def train(
     data: Dataset | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainResult:
-    """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch.
+    """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch
+    (:class:`~pvdefects.training.resume.RunFinished` if a finished run is given no more epochs).
 
     ``extra_callbacks`` run after the built-in ones, so they see each epoch's ``val_*`` logs
     (``pvdefects tune`` uses this to report the validation curve to Optuna's pruner).
@@ -133,9 +148,14 @@ def train(
     console = console or Console()
     started = time.perf_counter()
     config.validate()
-    data = data or load_dataset(config.labels, config.images_root)
-    train_idx, val_idx = split_indices(data.labels, config)
+    if resume:
+        check_resumable(run, config)
+    data = (data or load_dataset(config.labels, config.images_root, config.input_size)).resized(
+        config.input_size
+    )
+    train_idx, val_idx = split_indices(data.labels, config, data.class_names)
     train_set, val_set = data.subset(train_idx), data.subset(val_idx)
+    warn_classes_without_positives(data, val_set)
     run.create()
     config.save(run.config)
     run.split.write_text(
@@ -155,12 +175,16 @@ def train(
     model.compile(optimizer=build_optimizer(config, steps), loss=loss)
     stream = training_stream(train_set, config)
 
+    if resume:
+        trim_history(run.history, backed_up_epochs(run))
+    else:
+        shutil.rmtree(run.backup, ignore_errors=True)  # a stale backup would be restored by Keras
     best_loss, wait = resume_state(run.history, config.patience) if resume else (None, 0)
     validation = ValidationPass(val_set.images, val_set.labels, data.class_names, loss, config.batch_size)
     callbacks = [
         Throughput(steps * config.batch_size),
         validation,
-        keras.callbacks.BackupAndRestore(str(run.backup)),
+        keras.callbacks.BackupAndRestore(str(run.backup), delete_checkpoint=False),  # see training.resume
         keras.callbacks.ModelCheckpoint(
             str(run.best_weights),
             save_best_only=True,
