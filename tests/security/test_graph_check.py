@@ -85,7 +85,6 @@ def test_checkpoint_ops_are_allowed_only_in_the_saver_functions(exports, unpacke
         "StringJoin",
         "StaticRegexFullMatch",
         "DisableCopyOnRead",
-        "Select",
     }
 
 
@@ -111,16 +110,48 @@ def checkpoint_body(x):
     return {"y": decisions_like(x, 0.0)}
 
 
+def python_body(x):
+    leaked = tf.py_function(lambda: float(len(open("/etc/passwd").read())), [], tf.float32)
+    return {"y": decisions_like(x, leaked)}
+
+
+def print_body(x):
+    tf.print("pixels", tf.reduce_sum(x))  # to stderr, which the scorer relays
+    return {"y": decisions_like(x, 0.0)}
+
+
+def dataset_body(x):
+    lines = tf.data.TextLineDataset("/etc/passwd").reduce(0.0, lambda total, line: total + 1.0)
+    return {"y": decisions_like(x, lines)}
+
+
+def mapped_file_body(x):
+    mapped = tf.raw_ops.ImmutableConst(dtype=tf.float32, shape=[2], memory_region_name="/etc/passwd")
+    return {"y": decisions_like(x, tf.reduce_sum(mapped))}
+
+
+def debug_body(x):
+    tapped = tf.raw_ops.DebugIdentityV2(
+        input=x, tfdbg_context_id="id", op_name="x", debug_urls=["file:///tmp/d"]
+    )
+    return {"y": decisions_like(tapped, 0.0)}
+
+
 HOSTILE = {
     "file read": (read_body, {"ReadFile"}),
     "directory listing": (listing_body, {"MatchingFiles"}),
     "file write": (write_body, {"WriteFile"}),
     "checkpoint write in the serving function": (checkpoint_body, {"SaveV2"}),
+    "Python callback": (python_body, {"EagerPyFunc"}),
+    "print to stderr": (print_body, {"PrintV2"}),
+    "dataset reading a file": (dataset_body, {"TextLineDataset"}),
+    "memory-mapped file": (mapped_file_body, {"ImmutableConst"}),
+    "debug tap": (debug_body, {"DebugIdentityV2"}),
 }
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_file_ops_are_rejected_naming_op_and_function(build, unpacked, name):
+def test_file_print_python_dataset_and_debug_ops_are_rejected_naming_op_and_function(build, unpacked, name):
     body, ops = HOSTILE[name]
     message = rejected(unpacked(build(body)))
     assert all(op in message for op in ops), message

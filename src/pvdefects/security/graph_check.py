@@ -7,12 +7,13 @@ signature calls at all (TensorFlow registers every library function at load time
 runs resource initialisers). So the check visits every node of the top-level graph and of **every**
 function in the library, reachable or not.
 
-The allowlist holds the op types that our exported conv nets need (found by dumping the ops of an
-export of every architecture in the registry: ``python -m pvdefects.security.graph_check DIR``),
-plus functional control flow, whose branch and body functions are checked like all others and
-whose loops the sandbox's time limits bound. Checkpoint ops (``SaveV2``, ``RestoreV2``, ...) are
-allowed only in the saver functions named by the meta graph's ``saver_def`` and only while no
-other function, node or object can reach them: the serving signature never reads or writes files.
+The allowlist (``op_allowlist.py``) holds op types by kind: pure math, array, image and
+neural-network computation, variables in memory and functional control flow, whose branch and
+body functions are checked like all others and whose loops the sandbox's time limits bound.
+``python -m pvdefects.security.graph_check DIR`` lists the ops of an export and those refused.
+Checkpoint ops (``SaveV2``, ``RestoreV2``, ...) are allowed only in the saver functions named by
+the meta graph's ``saver_def`` and only while no other function, node or object can reach them:
+the serving signature never reads or writes files.
 See docs/security.md for the threat model.
 """
 
@@ -21,59 +22,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pvdefects.contract import DECISIONS, SIGNATURE, Tensor, signature_problem
+from pvdefects.security.op_allowlist import ALLOWED_OPS, CHECKPOINT_OPS
 from pvdefects.security.rejected import Rejected
 
-# Op types a scored model may use anywhere, by what they are for.
-OP_GROUPS: dict[str, frozenset[str]] = {
-    "graph plumbing": frozenset({"Const", "Identity", "NoOp", "Placeholder", "StopGradient"}),
-    "resource variables (in memory only)": frozenset(
-        {"VarHandleOp", "ReadVariableOp", "AssignVariableOp", "VarIsInitializedOp"}
-    ),
-    "function calls and control flow (their functions are checked too)": frozenset(
-        {"StatefulPartitionedCall", "PartitionedCall", "If", "StatelessIf", "While", "StatelessWhile"}
-    ),
-    "shapes": frozenset({"Shape", "StridedSlice", "Reshape", "Pack", "Squeeze", "Prod"}),
-    "arithmetic": frozenset(
-        {
-            "AddV2",
-            "Sub",
-            "Mul",
-            "RealDiv",
-            "Maximum",
-            "Sqrt",
-            "Rsqrt",
-            "Square",
-            "SquaredDifference",
-            "Mean",
-            "Cast",
-            "GreaterEqual",
-            "Greater",
-            "Sigmoid",
-        }
-    ),
-    "network layers": frozenset({"Conv2D", "BiasAdd", "MatMul", "MaxPool", "Relu", "ScaleAndTranslate"}),
-    "test-time augmentation (flips, quarter turns)": frozenset({"ReverseV2", "Transpose"}),
-}
-ALLOWED_OPS: frozenset[str] = frozenset().union(*OP_GROUPS.values())
-
-# Extra ops of the saver functions (``__inference__traced_save_*`` / ``_traced_restore_*``).
-CHECKPOINT_OPS: frozenset[str] = frozenset(
-    {
-        "SaveV2",
-        "RestoreV2",
-        "MergeV2Checkpoints",
-        "ShardedFilename",
-        "StringJoin",
-        "StaticRegexFullMatch",
-        "DisableCopyOnRead",
-        "Select",
-    }
-)
-
 TOP_LEVEL = "the top-level graph"
-SERVING_SIGNATURE = "serving_default"
 _MAX_LISTED = 4  # locations named in one rejection line
-_DT_FLOAT = 1  # tensorflow.core.framework.types_pb2.DT_FLOAT
 
 
 def read_saved_model(path: Path, source: str):
@@ -170,34 +124,31 @@ def disallowed_ops(meta_graph) -> dict[str, set[str]]:
     return found
 
 
+def described(info) -> Tensor:
+    """A signature's ``TensorInfo`` protobuf as the contract describes tensors."""
+    from tensorflow import dtypes  # lazy, as in read_saved_model: importing this module stays cheap
+
+    shape = info.tensor_shape
+    dims = None if shape.unknown_rank else tuple(dim.size if dim.size >= 0 else None for dim in shape.dim)
+    return Tensor(dtypes.as_dtype(info.dtype).name, dims)
+
+
 def check_signature(meta_graph, source: str) -> None:
-    """The contract: ``serving_default`` takes exactly ``x`` (float32 [batch, H, W, 1]) and returns ``y``."""
+    """The contract (:func:`pvdefects.contract.signature_problem`); scoring needs only ``y``."""
     signatures = meta_graph.signature_def
-    if SERVING_SIGNATURE not in signatures:
+    if SIGNATURE not in signatures:
         raise Rejected(
-            f"{source}: the SavedModel has no '{SERVING_SIGNATURE}' signature (it has: "
-            f"{', '.join(signatures) or 'none'}); save it with signatures={{'{SERVING_SIGNATURE}': ...}}"
+            f"{source}: the SavedModel has no '{SIGNATURE}' signature (it has: "
+            f"{', '.join(signatures) or 'none'}); save it with signatures={{'{SIGNATURE}': ...}}"
         )
-    signature = signatures[SERVING_SIGNATURE]
-    wanted = "exactly one input named 'x' (float32 [batch, height, width, 1], pixels 0-255)"
-    if set(signature.inputs) != {"x"}:
-        raise Rejected(
-            f"{source}: the {SERVING_SIGNATURE} signature takes {sorted(signature.inputs)}; it must take "
-            f"{wanted}"
-        )
-    x = signature.inputs["x"]
-    dims = [dim.size for dim in x.tensor_shape.dim]
-    if x.dtype != _DT_FLOAT or (
-        not x.tensor_shape.unknown_rank and (len(dims) != 4 or dims[-1] not in (-1, 1))
-    ):
-        raise Rejected(
-            f"{source}: the {SERVING_SIGNATURE} input 'x' has the wrong type or shape; it must be {wanted}"
-        )
-    if "y" not in signature.outputs or signature.outputs["y"].dtype != _DT_FLOAT:
-        raise Rejected(
-            f"{source}: the {SERVING_SIGNATURE} signature returns {sorted(signature.outputs)}; it must "
-            "return 'y' (float32 0/1 decisions [batch, classes])"
-        )
+    signature = signatures[SIGNATURE]
+    problem = signature_problem(
+        {name: described(info) for name, info in signature.inputs.items()},
+        {name: described(info) for name, info in signature.outputs.items()},
+        needed=(DECISIONS,),
+    )
+    if problem:
+        raise Rejected(f"{source}: {problem}")
 
 
 def check_saved_model(model_dir: Path, source: str) -> None:
