@@ -1,0 +1,128 @@
+"""The server scaled out: web and workers as separate processes sharing PostgreSQL and Redis (started
+for the test session by services.py), and a worker killed in the middle of scoring.
+
+The killed worker's message stays unacknowledged in Redis (its visibility timeout is an hour), so
+the recovery shown here is the server's own: the submission's lease runs out, the reaper (run by the
+second worker's schedule) queues it again, and the second worker scores it as attempt 2. The team's
+upload count sees one upload, however many attempts it took.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+from services import free_port, wait_for_port
+from story import PASSWORD, background, pvdefects, pvdefects_ok, server_environment, wait_until
+
+SLUG = "scaled"
+LEASE_SECONDS = 6  # heartbeat every 1.5 s; a dead worker's lease runs out within 6 s
+SCORING_TIMEOUT_S = 240
+
+
+@pytest.fixture
+def database_url(postgres_url) -> str:
+    """A database of its own in the session's PostgreSQL cluster."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE DATABASE scaled_out")
+    yield postgres_url.rsplit("/", 1)[0] + "/scaled_out"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("DROP DATABASE scaled_out WITH (FORCE)")
+
+
+def status(base: str, submission_id: int, token: str) -> dict:
+    request = urllib.request.Request(f"{base}/api/submissions/{submission_id}")
+    request.add_header("Authorization", f"Token {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in listing.read_text().split()]
+    return [child for child in found if alive(child)]
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie that nobody reaped has finished)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def submit(zip_path, base: str, token: str, env: dict[str, str]):
+    return pvdefects(
+        "submit", str(zip_path), "--server", base, "--challenge", SLUG, "--token", token, env=env
+    )
+
+
+def test_a_worker_killed_mid_scoring_is_replaced_and_the_upload_counts_once(
+    database_url, redis_url, tmp_path, tiny_model_zip, story_test_sets
+):
+    if shutil.which("bwrap") is None:
+        pytest.skip("scoring needs bubblewrap (apt-get install bubblewrap)")
+    data = tmp_path / "shared-data"  # the uploads and label files every process reaches
+    env = server_environment(
+        data,
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=redis_url,
+        PVDEFECTS_LEASE_SECONDS=str(LEASE_SECONDS),
+        PVDEFECTS_REAPER_INTERVAL="2",
+    )
+    public = story_test_sets["public"]
+    pvdefects_ok("server", "challenge", SLUG, "--test-labels", str(public), "--daily-limit", "2", env=env)
+    for person in ("ada", "bob"):
+        pvdefects_ok("server", "createuser", f"{person}@example.org", env=env, stdin=PASSWORD + "\n")
+    pvdefects_ok("server", "team", SLUG, "Far Apart", "--members", "ada@example.org,bob@example.org", env=env)
+    token = pvdefects_ok("server", "token", "bob@example.org", env=env).strip()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = ["serve", "--port", str(port), "--workers", "0"]  # the web process alone
+    with background(*web, env=env, log=tmp_path / "web.log") as server:
+        wait_for_port(port, timeout_s=120, process=server.process)
+        uploaded = submit(tiny_model_zip, base, token, env)
+        assert uploaded.returncode == 0, uploaded.stderr
+        submission_id = int(re.search(r"submission (\d+) uploaded", uploaded.stdout).group(1))
+
+        with background("worker", "--loglevel=info", env=env, log=tmp_path / "worker1.log") as first:
+            wait_until(
+                lambda: status(base, submission_id, token)["state"] == "running", SCORING_TIMEOUT_S, "a claim"
+            )
+            sandbox = wait_until(lambda: children(first.pid), SCORING_TIMEOUT_S, "the scoring sandbox")
+            first.kill()  # SIGKILL to the worker's pid while its sandbox scores the model
+            wait_until(lambda: not any(map(alive, sandbox)), 30, "the sandbox to die with its worker")
+        killed = status(base, submission_id, token)
+        assert (killed["state"], killed["attempts"]) == ("running", 1)
+
+        with background(
+            "worker", "--beat", "--loglevel=info", env=env, log=tmp_path / "worker2.log"
+        ) as second:
+            final = wait_until(
+                lambda: (s := status(base, submission_id, token))["state"] not in ("queued", "running") and s,
+                SCORING_TIMEOUT_S,
+                "the second worker's score",
+            )
+            assert (final["state"], final["attempts"]) == ("scored", 2), second.output()[-3000:]
+            assert 0 <= final["mean_f1"] <= 1
+            # scored exactly once: one successful task run in all, and reapers that come later change nothing
+            wait_until(lambda: "pvdefects.reap" in second.output(), 30, "a reaper run")
+            logs = first.output() + second.output()
+            assert len(re.findall(r"pvdefects\.score\[[^]]+\] succeeded in [\d.]+s: 'scored'", logs)) == 1, (
+                logs
+            )
+        assert status(base, submission_id, token) == final
+
+        # the daily limit is 2: the retried upload used one, so exactly one more is accepted
+        second_upload = submit(tiny_model_zip, base, token, env)
+        assert second_upload.returncode == 0, second_upload.stderr
+        refused = submit(tiny_model_zip, base, token, env)
+        assert refused.returncode == 2 and "used its 2 uploads for today" in refused.stderr, refused.stderr
