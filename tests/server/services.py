@@ -73,14 +73,24 @@ def missing_service(name: str) -> str | None:
     raise ValueError(f"unknown service {name!r}")
 
 
-def require_service(name: str) -> None:
-    """Skip the calling test where the service is absent, but fail in CI, which installs it."""
-    reason = missing_service(name)
-    if reason is None:
-        return
+def unavailable(reason: str) -> None:
+    """Skip the calling test for ``reason`` (something absent), but fail in CI, which installs it all."""
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI must provide it (.ci/run installs it)", pytrace=False)
     pytest.skip(reason)
+
+
+def require_service(name: str) -> None:
+    """Skip the calling test where the service is absent, but fail in CI."""
+    reason = missing_service(name)
+    if reason is not None:
+        unavailable(reason)
+
+
+def require_sandbox() -> None:
+    """Scoring runs models in bubblewrap: skip where it is absent, but fail in CI."""
+    if shutil.which("bwrap") is None:
+        unavailable("scoring needs bubblewrap (apt-get install bubblewrap)")
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from services import free_port, wait_for_port
+from services import free_port, require_sandbox, unavailable, wait_for_port
 from story import PASSWORD, background, pvdefects_ok, server_environment
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,13 +36,9 @@ SCORING_TIMEOUT_MS = 180_000  # a loaded 2-core machine: sandbox start, TensorFl
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium under Playwright (nothing downloaded); skips where absent, fails in CI."""
-    if not os.access(CHROMIUM, os.X_OK) or shutil.which("bwrap") is None:
-        reason = (
-            "the browser story needs Debian's chromium and bubblewrap (apt-get install chromium bubblewrap)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must provide them (.ci/run installs them)", pytrace=False)
-        pytest.skip(reason)
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"the browser story needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    require_sandbox()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import urllib.request
 from pathlib import Path
 
 import psycopg
 import pytest
-from services import free_port, wait_for_port
+from services import free_port, require_sandbox, wait_for_port
 from story import PASSWORD, background, pvdefects, pvdefects_ok, server_environment, wait_until
 
 SLUG = "scaled"
@@ -67,8 +66,7 @@ def submit(zip_path, base: str, token: str, env: dict[str, str]):
 def test_a_worker_killed_mid_scoring_is_replaced_and_the_upload_counts_once(
     database_url, redis_url, tmp_path, tiny_model_zip, story_test_sets
 ):
-    if shutil.which("bwrap") is None:
-        pytest.skip("scoring needs bubblewrap (apt-get install bubblewrap)")
+    require_sandbox()
     data = tmp_path / "shared-data"  # the uploads and label files every process reaches
     env = server_environment(
         data,
