@@ -68,3 +68,13 @@ def test_inference_dataset_keeps_order():
     images = ramp_images()
     batches = np.concatenate([x.numpy() for x in inference_dataset(images, 3)])
     np.testing.assert_array_equal(batches, images.astype(np.float32))
+
+
+def test_pipelines_read_the_array_itself_not_a_copy():
+    """The one uint8 copy of a data set is not copied into each pipeline (issue 14 item 2)."""
+    images, labels = ramp_images(), np.zeros((8, 1), np.uint8)
+    inference = inference_dataset(images, 8)
+    training = training_dataset(images, labels, batch_size=4, seed=0, augmentation=None)
+    images[:] = 7  # written after the pipelines were built: they see it
+    assert (next(iter(inference)).numpy() == 7).all()
+    assert (next(iter(training))[0].numpy() == 7).all()

@@ -1,4 +1,4 @@
-"""``tf.data`` input pipelines over images decoded once into memory.
+"""``tf.data`` input pipelines over images decoded once into memory (one uint8 array, not copied).
 
 Images stay raw (0-255) here: resizing and normalisation live inside the model, so training,
 evaluation and the exported model see exactly the same preprocessing. The training stream is
@@ -79,6 +79,20 @@ def mixup(images: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor, alpha: float) -
     return images, labels
 
 
+def gather_rows(images: np.ndarray):
+    """A function for ``tf.data`` maps: index (or vector of indices) -> ``images[index]``, read from
+    the NumPy array itself. ``tf.constant`` or ``from_tensor_slices`` would copy the whole array into
+    each pipeline (about twice its size each, measured), so a data set would be held several times."""
+    dtype, shape = tf.as_dtype(images.dtype), tf.TensorShape(images.shape[1:])
+
+    def gather(indices: tf.Tensor) -> tf.Tensor:
+        rows = tf.numpy_function(lambda i: images[i], [indices], dtype, stateful=False)
+        rows.set_shape(indices.shape.concatenate(shape))
+        return rows
+
+    return gather
+
+
 def training_dataset(
     images: np.ndarray,
     labels: np.ndarray,
@@ -91,7 +105,7 @@ def training_dataset(
     """An endless stream of (image batch, label batch): shuffled epochs when ``balance`` is 0,
     else rows drawn with :func:`sampling_probabilities`; batches go through :func:`mixup` when
     ``mixup_alpha`` > 0."""
-    images_t = tf.constant(images)
+    gather = gather_rows(images)
     labels_t = tf.constant(labels, dtype=tf.float32)
     n = len(labels)
     if balance > 0:
@@ -106,7 +120,7 @@ def training_dataset(
     augment_seeds = tf.data.Dataset.random(seed=seed + 1).batch(2)
 
     def load(index, aug_seed):
-        image = tf.cast(tf.gather(images_t, index), tf.float32)
+        image = tf.cast(gather(index), tf.float32)
         if augmentation is not None and augmentation.enabled:
             image = augment(image, aug_seed, augmentation)
         return image, tf.gather(labels_t, index)
@@ -122,6 +136,10 @@ def training_dataset(
 
 
 def inference_dataset(images: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """Images in order, as float32 batches, for validation and prediction."""
-    ds = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-    return ds.map(lambda x: tf.cast(x, tf.float32), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    """Images in order, as float32 batches, for validation and prediction (read from ``images``
+    batch by batch, see :func:`gather_rows`)."""
+    gather = gather_rows(images)
+    ds = tf.data.Dataset.range(len(images)).batch(batch_size)
+    return ds.map(lambda rows: tf.cast(gather(rows), tf.float32), num_parallel_calls=AUTOTUNE).prefetch(
+        AUTOTUNE
+    )

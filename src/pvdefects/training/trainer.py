@@ -156,6 +156,8 @@ def train(
     train_idx, val_idx = split_indices(data.labels, config, data.class_names)
     train_set, val_set = data.subset(train_idx), data.subset(val_idx)
     warn_classes_without_positives(data, val_set)
+    class_names = data.class_names
+    del data  # the subsets hold the cells now: one copy in memory (unless the caller keeps its own)
     run.create()
     config.save(run.config)
     run.split.write_text(
@@ -163,14 +165,14 @@ def train(
     )
     console.print(
         f"[bold]{config.model}[/] on {len(train_set)} training / {len(val_set)} validation cells, "
-        f"classes {', '.join(data.class_names)}, input {config.input_size}px -> {run.root}"
+        f"classes {', '.join(class_names)}, input {config.input_size}px -> {run.root}"
     )
 
     keras.utils.set_random_seed(config.seed)
     steps = config.steps_per_epoch or max(len(train_set) // config.batch_size, 1)
     loss = build_loss(config, train_set.labels)
     model = create_model(
-        config.model, len(data.class_names), config.input_size, config.normalization, config.dropout
+        config.model, len(class_names), config.input_size, config.normalization, config.dropout
     )
     model.compile(optimizer=build_optimizer(config, steps), loss=loss)
     stream = training_stream(train_set, config)
@@ -180,7 +182,7 @@ def train(
     else:
         shutil.rmtree(run.backup, ignore_errors=True)  # a stale backup would be restored by Keras
     best_loss, wait = resume_state(run.history, config.patience) if resume else (None, 0)
-    validation = ValidationPass(val_set.images, val_set.labels, data.class_names, loss, config.batch_size)
+    validation = ValidationPass(val_set.images, val_set.labels, class_names, loss, config.batch_size)
     callbacks = [
         Throughput(steps * config.batch_size),
         validation,
@@ -221,13 +223,11 @@ def train(
     model.load_weights(run.best_weights)
     scores = sigmoid(model.predict(inference_dataset(val_set.images, config.batch_size), verbose=0))
     thresholds = tune_thresholds(val_set.labels, scores)
-    metrics = multilabel_metrics(val_set.labels, apply_thresholds(scores, thresholds), data.class_names)
+    metrics = multilabel_metrics(val_set.labels, apply_thresholds(scores, thresholds), class_names)
     at_half = multilabel_metrics(
-        val_set.labels, apply_thresholds(scores, [0.5] * scores.shape[1]), data.class_names
+        val_set.labels, apply_thresholds(scores, [0.5] * scores.shape[1]), class_names
     )
-    metadata = ModelMetadata(
-        data.class_names, thresholds, config.model, config.input_size, config.normalization
-    )
+    metadata = ModelMetadata(class_names, thresholds, config.model, config.input_size, config.normalization)
     save_classifier(model, metadata, run.model)
 
     history = read_history(run.history)
