@@ -89,7 +89,7 @@ def broken_submission(folder, signature_name, metadata=True):
     [
         (None, "no 'serving_default' signature"),
         ("wrong_input", "one input 'x'"),
-        ("only_scores", "lacks the output"),
+        ("only_scores", "it must return 'y'"),
     ],
 )
 def test_submissions_that_break_the_signature_are_refused(tmp_path, signature, message):

@@ -1,10 +1,8 @@
-"""The submission format: a SavedModel whose ``serving_default`` signature maps raw pixels to decisions.
-
-Input ``x``: float32 ``[batch, height, width, 1]``, grayscale 0-255 as read from the PNG.
-Outputs ``y`` (0/1 decisions at the tuned thresholds) and ``scores`` (sigmoid probabilities), both
-float32 ``[batch, num_classes]``. The metadata (class names, thresholds, ...) travels inside as the
-asset ``metadata.json``. Servers find the tensors by these names, so they never change; see
-``docs/submission-format.md``.
+"""Write a trained model as a submission: a SavedModel whose ``serving_default`` signature maps raw
+pixels ``x`` to 0/1 decisions ``y`` and sigmoid ``scores``, with ``metadata.json`` (class names,
+thresholds, ...) inside as an asset. The names, dtypes and shapes are :mod:`pvdefects.contract`'s
+(docs/submission-format.md); the written zip is reloaded through the reader
+(:mod:`pvdefects.inference.savedmodel`) and checked before it replaces anything.
 
 The serving function is deliberately plain (the Keras model called with ``training=False``, a
 sigmoid and a comparison) so that a static check of its ops can allow only conv-net inference.

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
-from pvdefects.contract import INPUT, METADATA_ASSET, OUTPUTS, SIGNATURE
+from pvdefects.contract import INPUT, METADATA_PATH, OUTPUTS, SIGNATURE, Tensor, signature_problem
 from pvdefects.errors import UserError
 from pvdefects.models.saving import ModelMetadata
 from pvdefects.security.archive import unpack_submission
@@ -47,29 +47,29 @@ class ServingModel:
 
 
 def read_metadata(folder: Path, label: Path) -> ModelMetadata:
-    path = folder / "assets" / METADATA_ASSET
+    path = folder / METADATA_PATH
     try:
         return ModelMetadata(**json.loads(path.read_text()))
     except FileNotFoundError:
-        raise UserError(f"{label}: no assets/{METADATA_ASSET} (class names and thresholds)") from None
+        raise UserError(f"{label}: no {METADATA_PATH} (class names and thresholds)") from None
     except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
-        raise UserError(f"{label}: invalid assets/{METADATA_ASSET} ({error})") from None
+        raise UserError(f"{label}: invalid {METADATA_PATH} ({error})") from None
+
+
+def described(spec: tf.TensorSpec) -> Tensor:
+    return Tensor(spec.dtype.name, None if spec.shape.rank is None else tuple(spec.shape.as_list()))
 
 
 def check_signature(signature, label: Path) -> None:
-    """Input exactly ``x`` (float32, rank 4) and outputs ``y`` and ``scores``."""
+    """The signature keeps to :func:`pvdefects.contract.signature_problem` (both outputs needed)."""
     inputs = signature.structured_input_signature[1]
-    if list(inputs) != [INPUT]:
-        raise UserError(
-            f"{label}: signature '{SIGNATURE}' must take one input '{INPUT}'; it takes {sorted(inputs)}"
-        )
-    spec = inputs[INPUT]
-    if spec.dtype != tf.float32 or spec.shape.rank != 4:
-        raise UserError(f"{label}: input '{INPUT}' must be float32 [batch, height, width, 1]; it is {spec}")
-    outputs = signature.structured_outputs
-    missing = [name for name in OUTPUTS if not isinstance(outputs, dict) or name not in outputs]
-    if missing:
-        raise UserError(f"{label}: signature '{SIGNATURE}' lacks the output(s) {', '.join(missing)}")
+    outputs = signature.structured_outputs if isinstance(signature.structured_outputs, dict) else {}
+    problem = signature_problem(
+        {name: described(spec) for name, spec in inputs.items()},
+        {name: described(spec) for name, spec in outputs.items()},
+    )
+    if problem:
+        raise UserError(f"{label}: {problem}")
 
 
 def load_savedmodel(folder: str | Path, label: str | Path | None = None) -> ServingModel:

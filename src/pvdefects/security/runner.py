@@ -4,8 +4,9 @@
 
 It runs inside the sandbox (see ``sandbox.py``) and never sees labels: it writes the model's
 ``y`` for every image to ``OUTPUT_DIR/decisions.npy`` and the parent checks and scores them.
-Any failure becomes one line in ``OUTPUT_DIR/error.txt`` and exit status 3. Only NumPy and
-TensorFlow are imported, so that the sandbox needs nothing else of this package.
+Any failure becomes one line in ``OUTPUT_DIR/error.txt`` and exit status 3. Only NumPy,
+TensorFlow and the contract's names (:mod:`pvdefects.contract`, standard library only) are
+imported, so that the sandbox needs nothing else of this package.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import resource
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pvdefects.contract import DECISIONS, INPUT, SIGNATURE
+
 if TYPE_CHECKING:
     import numpy as np
 
 DECISIONS_FILE = "decisions.npy"
 ERROR_FILE = "error.txt"
 FAILED = 3
-SIGNATURE = "serving_default"
 # lines of TensorFlow's error messages that say where, not what
 _WHERE = (
     "Graph execution error",
@@ -72,8 +74,8 @@ def predict(model_dir: str, images_path: str, batch_size: int) -> np.ndarray:
     serve = model.signatures[SIGNATURE]
     batches = []
     for start in range(0, len(images), batch_size):
-        outputs = serve(x=tf.constant(images[start : start + batch_size], tf.float32))
-        batches.append(np.asarray(outputs["y"]))
+        outputs = serve(**{INPUT: tf.constant(images[start : start + batch_size], tf.float32)})
+        batches.append(np.asarray(outputs[DECISIONS]))
     return np.concatenate(batches)
 
 

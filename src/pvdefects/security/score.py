@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pvdefects.contract import METADATA_PATH
 from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.security.archive import ArchiveLimits, unpack_submission
@@ -23,21 +24,20 @@ from pvdefects.security.graph_check import check_saved_model
 from pvdefects.security.rejected import Rejected
 from pvdefects.security.sandbox import SandboxLimits, SandboxUnavailable, bubblewrap, run_model
 
-METADATA_ASSET = Path("assets") / "metadata.json"
 _MAX_METADATA_BYTES = 1 << 20
 
 
 def check_class_names(model_dir: Path, class_names: list[str], source: str) -> None:
     """Where the model carries ``assets/metadata.json``, its class names must be the labels' (in order)."""
-    path = model_dir / METADATA_ASSET
+    path = model_dir / METADATA_PATH
     if not path.is_file():
         return
     if path.stat().st_size > _MAX_METADATA_BYTES:
-        raise Rejected(f"{source}: {METADATA_ASSET} is larger than {_MAX_METADATA_BYTES:,} bytes")
+        raise Rejected(f"{source}: {METADATA_PATH} is larger than {_MAX_METADATA_BYTES:,} bytes")
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise Rejected(f"{source}: {METADATA_ASSET} is not valid JSON ({error})") from None
+        raise Rejected(f"{source}: {METADATA_PATH} is not valid JSON ({error})") from None
     names = metadata.get("class_names") if isinstance(metadata, dict) else None
     if names is not None and names != class_names:
         raise Rejected(
