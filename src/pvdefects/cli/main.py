@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Annotated
 
 import typer
 
@@ -69,10 +70,23 @@ def show_input_warnings_as_lines() -> None:
     warnings.showwarning = show
 
 
+@app.callback()
+def options(
+    context: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Show TensorFlow's own start-up and C++ log lines (hidden by default)."
+        ),
+    ] = False,
+) -> None:
+    """Options of every command; imports TensorFlow quietly for the commands that need it."""
+    if context.invoked_subcommand in HEAVY_COMMANDS and "--help" not in sys.argv and not verbose:
+        import_tensorflow_quietly()
+
+
 def main() -> None:
     show_input_warnings_as_lines()
-    if len(sys.argv) > 1 and sys.argv[1] in HEAVY_COMMANDS and "--help" not in sys.argv:
-        import_tensorflow_quietly()
     try:
         app()
     except UserError as error:
