@@ -21,5 +21,7 @@ def setup(data_dir: str | Path | None = None) -> None:
         os.environ["PVDEFECTS_DATA_DIR"] = str(Path(data_dir).resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # once per process (setup would configure logging again)
+        django.setup()
