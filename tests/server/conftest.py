@@ -27,7 +27,7 @@ from story import story_test_sets, tiny_model_zip  # noqa: E402, F401  (fixtures
 
 @pytest.fixture(autouse=True)
 def sent_tasks(monkeypatch) -> list[int]:
-    """Ids of the scoring tasks sent, recorded instead of queued (tests play the worker, or use eager_scoring)."""
+    """Ids of the scoring tasks sent, recorded, not queued (tests play the worker, or use eager_scoring)."""
     from pvdefects.server.submissions.tasks import score_submission
 
     sent: list[int] = []
