@@ -115,7 +115,7 @@ def test_the_leaderboard_ranks_best_per_team_ties_to_the_earlier_upload_baseline
     challenge = make_challenge()
     users = [make_user(name) for name in ("a", "b", "c", "d")]
     early = Team.create(challenge, "Early", users[0])
-    late = Team.create(challenge, "Late", users[1])
+    late = Team.create(challenge, "=Late", users[1])  # a name a spreadsheet would run as a formula
     best = Team.create(challenge, "Best", users[2])
     baseline = Team.create(challenge, "Reference", users[3], is_baseline=True)
     scored(early, users[0], 0.70, minutes_ago=30)
@@ -129,7 +129,7 @@ def test_the_leaderboard_ranks_best_per_team_ties_to_the_earlier_upload_baseline
         (1, "Best", 0.91),
         (None, "Reference", 0.8),
         (2, "Early", 0.7),
-        (3, "Late", 0.7),
+        (3, "=Late", 0.7),
     ]
     table = list(csv.reader(io.StringIO(client.get("/c/cells/leaderboard/?format=csv").content.decode())))
     assert table[0] == ["rank", "team", "mean_f1", "f1_crack", "uploaded_at"]
@@ -137,8 +137,8 @@ def test_the_leaderboard_ranks_best_per_team_ties_to_the_earlier_upload_baseline
         ["1", "Best", "0.910"],
         ["", "Reference", "0.800"],
         ["2", "Early", "0.700"],
-        ["3", "Late", "0.700"],
+        ["3", "'=Late", "0.700"],
     ]
     page = client.get("/c/cells/leaderboard/").content.decode()
-    assert page.index("Best") < page.index("Reference") < page.index("Early") < page.index("Late")
+    assert page.index("Best") < page.index("Reference") < page.index("Early") < page.index("=Late")
     assert "baseline" in page

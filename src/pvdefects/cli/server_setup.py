@@ -17,11 +17,15 @@ DataDir = Annotated[
 ]
 
 
-def django_for(data_dir: Path | None) -> None:
-    """Configure Django for ``data_dir`` and bring its database schema up to date."""
+def django_for(data_dir: Path | None, migrate: bool = True) -> None:
+    """Configure Django for ``data_dir`` and (unless ``migrate`` is False) bring its schema up to date.
+
+    Workers do not migrate: several starting at once against one PostgreSQL would race.
+    """
     from django.core.management import call_command
 
     from pvdefects.server import setup
 
     setup(data_dir)
-    call_command("migrate", interactive=False, verbosity=0)
+    if migrate:
+        call_command("migrate", interactive=False, verbosity=0)

@@ -16,7 +16,7 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
 ) -> None:
     """Take scoring jobs one at a time from the broker until stopped (Ctrl-C or SIGTERM)."""
-    django_for(data_dir)
+    django_for(data_dir, migrate=False)  # the web server (or any server command) migrates
     from django.conf import settings
 
     from pvdefects.server.tasks_app import app

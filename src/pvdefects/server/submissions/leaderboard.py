@@ -115,6 +115,11 @@ def as_json(rows: list[Row]) -> list[dict]:
     return [asdict(row) for row in rows]
 
 
+def _cell(text: str) -> str:
+    """A team name as a CSV cell that spreadsheets will not run as a formula (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def as_csv(rows: list[Row]) -> str:
     """A line per row: rank (empty: baseline), team, mean F1, per-class F1, upload time (+ final columns)."""
     class_names = list(rows[0].classes) if rows else []
@@ -126,7 +131,7 @@ def as_csv(rows: list[Row]) -> str:
     for row in rows:
         line = [
             row.rank or "",
-            row.team,
+            _cell(row.team),
             f"{row.mean_f1:.3f}",
             *[f"{row.classes[n]:.3f}" for n in class_names],
         ]
