@@ -68,9 +68,13 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
-            limit = settings.MAX_UPLOAD_BYTES / (1 << 20)
-            page = render_to_string("too_large.html", {"limit_mib": f"{limit:g}"})
-            response = HttpResponse(page, status=413)
+            response = too_large()
             response["Connection"] = "close"  # the unread body must not be taken for the next request
             return response
         return self.get_response(request)
+
+
+def too_large() -> HttpResponse:
+    """The 413 page, saying what the limit is."""
+    limit = settings.MAX_UPLOAD_BYTES / (1 << 20)
+    return HttpResponse(render_to_string("too_large.html", {"limit_mib": f"{limit:g}"}), status=413)

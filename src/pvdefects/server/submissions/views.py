@@ -9,10 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from pvdefects.server.challenges.models import Challenge
+from pvdefects.server.network import too_large
 from pvdefects.server.submissions import leaderboard
 from pvdefects.server.submissions.models import State, Submission
 from pvdefects.server.submissions.uploads import UploadRefused, accept_upload, uploads_left_today
@@ -21,11 +21,6 @@ from pvdefects.server.teams.models import Team, team_of
 
 class UploadForm(forms.Form):
     model = forms.FileField(label="model.zip")
-
-
-def too_large() -> HttpResponse:
-    limit = settings.MAX_UPLOAD_BYTES / (1 << 20)
-    return HttpResponse(render_to_string("too_large.html", {"limit_mib": f"{limit:g}"}), status=413)
 
 
 def receive_upload(request: HttpRequest, challenge: Challenge) -> Submission:
