@@ -7,12 +7,13 @@ signature calls at all (TensorFlow registers every library function at load time
 runs resource initialisers). So the check visits every node of the top-level graph and of **every**
 function in the library, reachable or not.
 
-The allowlist holds the op types that our exported conv nets need (found by dumping the ops of an
-export of every architecture in the registry: ``python -m pvdefects.security.graph_check DIR``),
-plus functional control flow, whose branch and body functions are checked like all others and
-whose loops the sandbox's time limits bound. Checkpoint ops (``SaveV2``, ``RestoreV2``, ...) are
-allowed only in the saver functions named by the meta graph's ``saver_def`` and only while no
-other function, node or object can reach them: the serving signature never reads or writes files.
+The allowlist (``op_allowlist.py``) holds op types by kind: pure math, array, image and
+neural-network computation, variables in memory and functional control flow, whose branch and
+body functions are checked like all others and whose loops the sandbox's time limits bound.
+``python -m pvdefects.security.graph_check DIR`` lists the ops of an export and those refused.
+Checkpoint ops (``SaveV2``, ``RestoreV2``, ...) are allowed only in the saver functions named by
+the meta graph's ``saver_def`` and only while no other function, node or object can reach them:
+the serving signature never reads or writes files.
 See docs/security.md for the threat model.
 """
 
@@ -22,54 +23,8 @@ import sys
 from pathlib import Path
 
 from pvdefects.contract import DECISIONS, SIGNATURE, Tensor, signature_problem
+from pvdefects.security.op_allowlist import ALLOWED_OPS, CHECKPOINT_OPS
 from pvdefects.security.rejected import Rejected
-
-# Op types a scored model may use anywhere, by what they are for.
-OP_GROUPS: dict[str, frozenset[str]] = {
-    "graph plumbing": frozenset({"Const", "Identity", "NoOp", "Placeholder", "StopGradient"}),
-    "resource variables (in memory only)": frozenset(
-        {"VarHandleOp", "ReadVariableOp", "AssignVariableOp", "VarIsInitializedOp"}
-    ),
-    "function calls and control flow (their functions are checked too)": frozenset(
-        {"StatefulPartitionedCall", "PartitionedCall", "If", "StatelessIf", "While", "StatelessWhile"}
-    ),
-    "shapes": frozenset({"Shape", "StridedSlice", "Reshape", "Pack", "Squeeze", "Prod"}),
-    "arithmetic": frozenset(
-        {
-            "AddV2",
-            "Sub",
-            "Mul",
-            "RealDiv",
-            "Maximum",
-            "Sqrt",
-            "Rsqrt",
-            "Square",
-            "SquaredDifference",
-            "Mean",
-            "Cast",
-            "GreaterEqual",
-            "Greater",
-            "Sigmoid",
-        }
-    ),
-    "network layers": frozenset({"Conv2D", "BiasAdd", "MatMul", "MaxPool", "Relu", "ScaleAndTranslate"}),
-    "test-time augmentation (flips, quarter turns)": frozenset({"ReverseV2", "Transpose"}),
-}
-ALLOWED_OPS: frozenset[str] = frozenset().union(*OP_GROUPS.values())
-
-# Extra ops of the saver functions (``__inference__traced_save_*`` / ``_traced_restore_*``).
-CHECKPOINT_OPS: frozenset[str] = frozenset(
-    {
-        "SaveV2",
-        "RestoreV2",
-        "MergeV2Checkpoints",
-        "ShardedFilename",
-        "StringJoin",
-        "StaticRegexFullMatch",
-        "DisableCopyOnRead",
-        "Select",
-    }
-)
 
 TOP_LEVEL = "the top-level graph"
 _MAX_LISTED = 4  # locations named in one rejection line
