@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pvdefects.errors import UserError
+from pvdefects.layout import PREDICTIONS
 
 
 def predict(
@@ -33,7 +34,7 @@ def predict(
             help="Folder the --csv filenames are relative to. Default: the CSV's folder.", show_default=False
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="The predictions CSV to write.")] = Path("predictions.csv"),
+    out: Annotated[Path, typer.Option(help="The predictions CSV to write.")] = PREDICTIONS,
     batch_size: Annotated[int, typer.Option(min=1, help="Images per model call.")] = 32,
     tta: Annotated[
         bool,
@@ -73,10 +74,10 @@ def predict(
             on_batch=lambda done: progress.advance(task, done),
             skip_unreadable=not strict,
         )
-    if result.unreadable:
-        typer.secho(f"warning: {skipped_summary(result.unreadable)}", err=True, fg="yellow")
     if not result.scored:
-        raise UserError("no readable image to score")
+        raise UserError(f"no image to score: {unreadable_summary(result.unreadable)}")
+    if result.unreadable:
+        typer.secho(f"warning: skipped {unreadable_summary(result.unreadable)}", err=True, fg="yellow")
     names = [entries[index][0] for index in result.scored]
     write_predictions(out, names, predictor.class_names, result.decisions, result.scores)
     positives = ", ".join(
@@ -85,10 +86,8 @@ def predict(
     typer.echo(f"wrote {out}: {len(names)} images; positive: {positives}")
 
 
-def skipped_summary(unreadable: list[str], shown: int = 3) -> str:
-    """One line naming the unreadable images (the first ``shown`` of them)."""
+def unreadable_summary(unreadable: list[str], shown: int = 3) -> str:
+    """The unreadable images in one line (the first ``shown`` of them named with the reason)."""
     more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
     count = len(unreadable)
-    return (
-        f"skipped {count} unreadable image{'s' if count > 1 else ''}: " + "; ".join(unreadable[:shown]) + more
-    )
+    return f"{count} unreadable image{'s' if count > 1 else ''}: " + "; ".join(unreadable[:shown]) + more

@@ -31,7 +31,7 @@ from PIL import Image, UnidentifiedImageError
 from pvdefects.errors import InputWarning, UserError
 from pvdefects.paths import portable
 
-COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA", "LA", "La", "CMYK", "YCbCr", "LAB", "HSV")
+COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA", "LA", "La", "CMYK", "YCbCr")  # Pillow converts to L
 DEEP_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")  # 16-bit containers ("I": 32-bit, values checked)
 CONTAINER_BITS = (8, 10, 12, 14, 16)
 
@@ -110,13 +110,13 @@ def read_grayscale(path: Path, conversions: ColourConversions | None = None) -> 
             image.load()
             mode = image.mode
             if mode in COLOUR_MODES:
+                image = image.convert("L")
                 if conversions is None:
                     conversions = ColourConversions()
                     conversions.add(path, mode)
                     conversions.report()
                 else:
                     conversions.add(path, mode)
-                image = image.convert("L")
             elif mode == "1":
                 image = image.convert("L")
             pixels = np.asarray(image)
