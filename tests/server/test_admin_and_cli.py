@@ -55,6 +55,11 @@ def test_the_admin_is_for_organisers_and_rescores(client, sent_tasks):
     assert response.status_code == 302
     submission.refresh_from_db()
     assert (submission.state, submission.attempts) == (State.QUEUED, 0)
+    export = client.post(
+        "/admin/challenges/challenge/", {"action": "export_leaderboard", "_selected_action": [challenge.pk]}
+    )
+    assert export["Content-Disposition"] == 'attachment; filename="cells-leaderboard.csv"'
+    assert export.content.decode().startswith("rank,team,mean_f1")
 
 
 def test_the_server_commands_set_up_a_challenge(tmp_path):

@@ -42,9 +42,12 @@ class ChallengeAdmin(admin.ModelAdmin):
             except UserError as error:
                 self.message_user(request, str(error), messages.ERROR)
 
-    @admin.action(description="Export the public leaderboard (CSV)")
-    def export_leaderboard(self, request, queryset) -> HttpResponse:
-        rows = [row for challenge in queryset for row in leaderboard.public_board(challenge)]
-        response = HttpResponse(leaderboard.as_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="leaderboard.csv"'
-        return response
+    @admin.action(description="Export the public leaderboard (CSV; one challenge)")
+    def export_leaderboard(self, request, queryset) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select one challenge to export.", messages.ERROR)
+            return None
+        challenge = queryset.get()
+        return leaderboard.csv_response(
+            leaderboard.public_board(challenge), f"{challenge.slug}-leaderboard.csv"
+        )

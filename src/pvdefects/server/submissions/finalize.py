@@ -8,14 +8,13 @@ the mean F1 with a bootstrap 95 % interval. It is visible only after :func:`publ
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
+from pvdefects.atomic import write_json
 from pvdefects.errors import UserError
 from pvdefects.evaluation.bootstrap import bootstrap_intervals
 from pvdefects.evaluation.metrics import multilabel_metrics
@@ -59,16 +58,12 @@ def write_manifest(challenge: Challenge, submissions: list[Submission]) -> Path:
         entries.append({"team": submission.team.name, "submission": submission.pk, "sha256": digest})
     folder = Path(settings.FINAL_DIR) / challenge.slug
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = folder / "manifest.json"
-    partial = folder / "manifest.json.partial"
     content = {
         "challenge": challenge.slug,
         "frozen_at": challenge.frozen_at.isoformat(),
         "submissions": entries,
     }
-    partial.write_text(json.dumps(content, indent=2) + "\n")
-    os.replace(partial, manifest)
-    return manifest
+    return write_json(folder / "manifest.json", content)
 
 
 def finalize(

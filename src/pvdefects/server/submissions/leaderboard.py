@@ -13,6 +13,8 @@ import csv
 import io
 from dataclasses import asdict, dataclass
 
+from django.http import HttpResponse
+
 from pvdefects.server.challenges.models import Challenge
 from pvdefects.server.submissions.models import State, Submission
 from pvdefects.server.teams.models import Team
@@ -141,3 +143,9 @@ def as_csv(rows: list[Row]) -> str:
             line += ["" if value is None else value for value in (row.public_rank, row.rank_change)]
         writer.writerow(line)
     return out.getvalue()
+
+
+def csv_response(rows: list[Row], filename: str) -> HttpResponse:
+    response = HttpResponse(as_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

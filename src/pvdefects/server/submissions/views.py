@@ -125,19 +125,19 @@ def toggle_selection(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("submissions", slug=slug)
 
 
+def _board(
+    request: HttpRequest, challenge: Challenge, rows: list[leaderboard.Row], name: str
+) -> HttpResponse:
+    """A leaderboard as a page, or as CSV with ``?format=csv``."""
+    if request.GET.get("format") == "csv":
+        return leaderboard.csv_response(rows, f"{challenge.slug}-{name}.csv")
+    context = {"challenge": challenge, "rows": rows, "class_names": list(rows[0].classes) if rows else []}
+    return render(request, f"submissions/{name}.html", context)
+
+
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = get_object_or_404(Challenge, slug=slug)
-    rows = leaderboard.public_board(challenge)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(leaderboard.as_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{slug}-leaderboard.csv"'
-        return response
-    class_names = list(rows[0].classes) if rows else []
-    return render(
-        request,
-        "submissions/leaderboard.html",
-        {"challenge": challenge, "rows": rows, "class_names": class_names},
-    )
+    return _board(request, challenge, leaderboard.public_board(challenge), "leaderboard")
 
 
 def published_final_board(challenge: Challenge) -> list[leaderboard.Row]:
@@ -149,15 +149,7 @@ def published_final_board(challenge: Challenge) -> list[leaderboard.Row]:
 
 def final_page(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = get_object_or_404(Challenge, slug=slug)
-    rows = published_final_board(challenge)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(leaderboard.as_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{slug}-final.csv"'
-        return response
-    class_names = list(rows[0].classes) if rows else []
-    return render(
-        request, "submissions/final.html", {"challenge": challenge, "rows": rows, "class_names": class_names}
-    )
+    return _board(request, challenge, published_final_board(challenge), "final")
 
 
 def leaderboard_json(challenge: Challenge, rows: list[leaderboard.Row]) -> JsonResponse:
