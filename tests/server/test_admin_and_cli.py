@@ -47,6 +47,9 @@ def test_the_admin_is_for_organisers_and_rescores(client, sent_tasks):
         "/admin/submissions/submission/",
         "/admin/challenges/challenge/",
         "/admin/teams/team/",
+        f"/admin/challenges/challenge/{challenge.pk}/change/",
+        f"/admin/teams/team/{team.pk}/change/",
+        f"/admin/submissions/submission/{submission.pk}/change/",
     ):
         assert client.get(url).status_code == 200, url
     response = client.post(
