@@ -102,3 +102,16 @@ def test_an_organisers_rescore_invalidates_a_running_attempt(submission):
     assert not lifecycle.finish(submission.pk, token, State.SCORED)
     submission.refresh_from_db()
     assert (submission.state, submission.attempts) == (State.QUEUED, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_stops_once_every_limit_has_passed(submission, settings):
+    """A worker stuck in our own code must not hold its row for ever: the lease then runs out."""
+    settings.LEASE_SECONDS, settings.SANDBOX_WALL_SECONDS = 2, 0
+    token = lifecycle.claim(submission.pk)
+    with lifecycle.Heartbeat(submission.pk, token):
+        time.sleep(3.5)  # beats at 0.5 s, 1 s, 1.5 s, 2 s; then it gives up
+        last = Submission.objects.get(pk=submission.pk).lease_expires_at
+        time.sleep(1.5)
+        assert Submission.objects.get(pk=submission.pk).lease_expires_at == last
+    assert lifecycle.reap(now=last + timedelta(seconds=1))["requeued"] == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -167,7 +168,11 @@ def rescore(submission: Submission) -> None:
 
 
 class Heartbeat:
-    """Renews a claimed row's lease from a background thread while the sandbox runs."""
+    """Renews a claimed row's lease from a background thread while the sandbox runs.
+
+    It renews for at most the sandbox's wall-clock limit plus one lease: a worker stuck in our own
+    code after that stops renewing, its lease runs out and the reaper hands the row to another.
+    """
 
     def __init__(self, submission_id: int, token: int) -> None:
         self.submission_id, self.token = submission_id, token
@@ -175,8 +180,15 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{submission_id}")
 
     def _beat(self) -> None:
+        give_up = time.monotonic() + settings.SANDBOX_WALL_SECONDS + settings.LEASE_SECONDS
         try:
             while not self._stop.wait(max(settings.LEASE_SECONDS / 4, 0.5)):
+                if time.monotonic() > give_up:
+                    log.warning(
+                        "submission %s: running past every limit; the lease is left to expire",
+                        self.submission_id,
+                    )
+                    return
                 close_old_connections()
                 if not heartbeat(self.submission_id, self.token):
                     log.warning(
