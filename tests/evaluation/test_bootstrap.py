@@ -46,3 +46,13 @@ def test_mismatched_shapes_are_refused():
     truth, predicted = noisy_predictions()
     with pytest.raises(ValueError):
         bootstrap_intervals(truth, predicted[:, :1], CLASSES)
+
+
+def test_a_class_without_positives_follows_the_mean_rule_of_the_point_estimate():
+    truth, predicted = noisy_predictions()
+    truth[:, 1] = predicted[:, 1] = 0  # inactive: nothing to find, nothing found
+    point = multilabel_metrics(truth, predicted, CLASSES)
+    intervals = bootstrap_intervals(truth, predicted, CLASSES, resamples=300)
+    assert intervals["classes"]["inactive"]["f1"] == [None, None]
+    assert intervals["mean_f1"] == intervals["classes"]["crack"]["f1"]  # the mean is over crack alone
+    assert intervals["mean_f1"][0] <= point["mean_f1"] <= intervals["mean_f1"][1]

@@ -26,14 +26,27 @@ def resampled_metrics(
     t, p = truth.astype(bool)[rows], predicted.astype(bool)[rows]  # [R, N, C]
     tp, fp = (t & p).sum(axis=1), (~t & p).sum(axis=1)
     tn, fn = (~t & ~p).sum(axis=1), (t & ~p).sum(axis=1)
-    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.full(tp.shape, np.nan), where=tp + fp + fn > 0)
+    defined = ~np.isnan(f1)  # F1 undefined without positives and predictions, as in metrics.py
     return {
         "precision": _ratio(tp, tp + fp),
         "recall": _ratio(tp, tp + fn),
         "specificity": _ratio(tn, tn + fp),
         "f1": f1,
-        "mean_f1": f1.mean(axis=1),
+        "mean_f1": np.divide(
+            np.where(defined, f1, 0).sum(axis=1),
+            defined.sum(axis=1),
+            out=np.full(len(f1), np.nan),
+            where=defined.any(axis=1),
+        ),
     }
+
+
+def percentile_interval(values: np.ndarray, tails: list[float]) -> list[float | None]:
+    """``[low, high]`` percentiles of the resamples where the metric is defined (not NaN);
+    ``[None, None]`` where it never is."""
+    defined = values[~np.isnan(values)]
+    return [float(bound) for bound in np.percentile(defined, tails)] if defined.size else [None, None]
 
 
 def bootstrap_intervals(
@@ -45,7 +58,9 @@ def bootstrap_intervals(
     seed: int = 0,
 ) -> dict:
     """``{"classes": {name: {metric: [low, high]}}, "mean_f1": [low, high]}``: percentile intervals
-    at ``confidence`` of the metrics of :func:`~pvdefects.evaluation.metrics.multilabel_metrics`."""
+    at ``confidence`` of the metrics of :func:`~pvdefects.evaluation.metrics.multilabel_metrics`, with
+    its rules: F1 undefined without positives and predictions, the mean over the defined ones (an
+    F1 interval is over the resamples where it is defined; ``[None, None]`` if it never is)."""
     if truth.shape != predicted.shape or truth.shape[1] != len(class_names) or len(truth) == 0:
         raise ValueError(
             f"shapes differ or empty: truth {truth.shape}, predicted {predicted.shape}, {len(class_names)} "
@@ -53,13 +68,12 @@ def bootstrap_intervals(
         )
     samples = resampled_metrics(truth, predicted, resamples, seed)
     tails = [50 * (1 - confidence), 100 - 50 * (1 - confidence)]
-    bounds = {name: np.percentile(values, tails, axis=0) for name, values in samples.items()}  # [2, C] / [2]
     return {
         "classes": {
-            name: {metric: [float(bounds[metric][0, c]), float(bounds[metric][1, c])] for metric in METRICS}
+            name: {metric: percentile_interval(samples[metric][:, c], tails) for metric in METRICS}
             for c, name in enumerate(class_names)
         },
-        "mean_f1": [float(bound) for bound in bounds["mean_f1"]],
+        "mean_f1": percentile_interval(samples["mean_f1"], tails),
         "resamples": resamples,
         "confidence": confidence,
     }
