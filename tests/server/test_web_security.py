@@ -140,6 +140,28 @@ def test_an_api_upload_needs_a_token_and_not_a_session(two_teams):
     assert response.status_code == 201 and response.json()["team"] == "Ours"
 
 
+def test_the_api_says_why_it_refuses_an_upload(two_teams, settings):
+    challenge, a, _ = two_teams
+    challenge.daily_upload_limit = 2  # the fixture's submission and one more
+    challenge.save()
+    api = Client(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.issue(a)}")
+
+    def post(content: bytes):
+        upload = io.BytesIO(content)
+        upload.name = "model.zip"
+        return api.post("/api/challenges/cells/submissions", {"model": upload})
+
+    assert post(b"one").status_code == 201
+    refused = post(b"two")
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "error": "Your team has used its 2 uploads for today; the count restarts at 00:00 UTC."
+    }
+    settings.MAX_UPLOAD_BYTES = 10
+    assert post(b"x" * 100).status_code == 413
+    assert api.post("/api/challenges/nope/submissions").status_code == 404
+
+
 def test_an_oversize_upload_gets_413_without_its_body_being_read(client, two_teams, settings):
     settings.MAX_UPLOAD_BYTES = 1000
     _, a, _ = two_teams
