@@ -29,3 +29,16 @@ def django_for(data_dir: Path | None, migrate: bool = True) -> None:
     setup(data_dir)
     if migrate:
         call_command("migrate", interactive=False, verbosity=0)
+
+
+def warn_without_sandbox() -> None:
+    """Say at start-up, not at the first upload, that scoring cannot work on this machine."""
+    from pvdefects.security.sandbox import bubblewrap
+
+    if bubblewrap() is None:
+        typer.secho(
+            "warning: bubblewrap (bwrap) is not installed, so every upload will fail on our side: "
+            "apt-get install bubblewrap",
+            err=True,
+            fg="yellow",
+        )

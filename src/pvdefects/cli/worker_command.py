@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pvdefects.cli.server_setup import DataDir, django_for
+from pvdefects.cli.server_setup import DataDir, django_for, warn_without_sandbox
 
 
 def worker(
@@ -16,6 +16,7 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
 ) -> None:
     """Take scoring jobs one at a time from the broker until stopped (Ctrl-C or SIGTERM)."""
+    warn_without_sandbox()
     django_for(data_dir, migrate=False)  # the web server (or any server command) migrates
     from django.conf import settings
 
