@@ -98,6 +98,19 @@ def test_static_rejections_come_before_any_run_and_leave_nothing(build, images, 
     assert not list(private_tmp.glob("pvdefects-score-*"))
 
 
+def test_no_images_give_no_decisions_after_the_same_checks(honest, build, images):
+    import tensorflow as tf
+
+    empty = images[:0]
+    decisions = predict_untrusted(honest[0], empty, CLASS_NAMES, trust=True)
+    assert decisions.shape == (0, 2) and decisions.dtype == np.uint8
+    hostile = build(
+        lambda x: {"y": decisions_like(x, tf.strings.to_number(tf.io.read_file("/etc/hostname")))}
+    )
+    with pytest.raises(Rejected, match="ReadFile"):
+        predict_untrusted(hostile, empty, CLASS_NAMES, trust=True)
+
+
 def test_class_names_must_match_the_labels(honest, images):
     with pytest.raises(
         Rejected, match=r"classes \['crack', 'inactive'\] differ from the labels' \['inactive', 'crack'\]"

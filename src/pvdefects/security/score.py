@@ -77,7 +77,8 @@ def predict_untrusted(
 ) -> np.ndarray:
     """0/1 decisions ``[N, C]`` of the submitted model for ``images`` (uint8 ``[N, H, W, 1]``).
 
-    Without bubblewrap, runs the model unsandboxed only when ``trust`` is True.
+    Without bubblewrap, runs the model unsandboxed only when ``trust`` is True. No images give
+    ``[0, C]`` after the archive and static checks, without running the model.
     """
     source = Path(zip_path).name
     sandboxed = bubblewrap() is not None
@@ -91,6 +92,8 @@ def predict_untrusted(
         model_dir = unpack_submission(zip_path, Path(work) / "model", archive_limits)
         check_saved_model(model_dir, source)
         check_class_names(model_dir, class_names, source)
+        if not len(images):  # empty in, empty out, without starting a sandbox for nothing
+            return np.zeros((0, len(class_names)), np.uint8)
         try:
             decisions = run_model(model_dir, images, Path(work), sandbox_limits, sandboxed=sandboxed)
         except Rejected as rejection:
