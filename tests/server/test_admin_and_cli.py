@@ -91,6 +91,11 @@ def test_the_server_commands_set_up_a_challenge(tmp_path):
     assert User.objects.get(api_token__isnull=False).email == "p@example.org" and len(token) > 30
     early = run("server", "finalize", "cells", "--final-labels", str(labels))
     assert "has not passed" in refusal(early)
+    no_inactive = tmp_path / "public" / "no-inactive.csv"
+    no_inactive.write_text("filename;crack;inactive\ncell0.png;1;0\ncell1.png;0;0\n")
+    assert "no cell is labelled inactive" in refusal(
+        run("server", "challenge", "x", "--test-labels", str(no_inactive))
+    )
     missing = run("server", "challenge", "other", "--test-labels", str(tmp_path / "none.csv"))
     assert "none.csv: labels file not found" in refusal(missing)
 

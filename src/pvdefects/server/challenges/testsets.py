@@ -27,6 +27,9 @@ def install_test_set(
     test_set = load_dataset(labels_csv, root)  # raises UserError naming the file and row
     if len(test_set) == 0:
         raise UserError(f"{labels_csv}: the labels file lists no images")
+    for name, positives in zip(test_set.class_names, test_set.labels.sum(axis=0)):
+        if positives == 0:  # its F1 could be undefined (evaluation.metrics): no fair ranking
+            raise UserError(f"{labels_csv}: no cell is labelled {name}; a test set needs some of every class")
     folder = Path(settings.TESTSETS_DIR) / slug
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = folder / f"{kind}-labels.csv"

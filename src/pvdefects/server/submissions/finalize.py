@@ -22,7 +22,7 @@ from pvdefects.security.rejected import Rejected
 from pvdefects.server.challenges.models import Challenge
 from pvdefects.server.challenges.testsets import install_test_set
 from pvdefects.server.submissions.feedback import describe_rejection
-from pvdefects.server.submissions.models import State, Submission
+from pvdefects.server.submissions.models import State, Submission, rounded
 from pvdefects.server.submissions.storage import file_sha256, upload_path
 
 
@@ -101,7 +101,7 @@ def finalize(
             continue
         metrics = multilabel_metrics(test_set.labels, decisions, test_set.class_names)
         metrics["intervals"] = bootstrap_intervals(test_set.labels, decisions, test_set.class_names)
-        mean_f1 = round(metrics["mean_f1"], 3)
+        mean_f1 = rounded(metrics["mean_f1"])
         Submission.objects.filter(pk=submission.pk).update(final_mean_f1=mean_f1, final_metrics=metrics)
         outcomes.append(
             Outcome(submission.team.name, submission.pk, mean_f1, metrics["intervals"]["mean_f1"], None)

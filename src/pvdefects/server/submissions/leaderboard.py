@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from django.http import HttpResponse
 
 from pvdefects.server.challenges.models import Challenge
-from pvdefects.server.submissions.models import State, Submission
+from pvdefects.server.submissions.models import State, Submission, rounded
 from pvdefects.server.teams.models import Team
 
 
@@ -69,7 +69,7 @@ def public_board(challenge: Challenge) -> list[Row]:
                 team=team.name,
                 mean_f1=team.best_submission.public_mean_f1,
                 classes={
-                    name: round(values["f1"], 3)
+                    name: rounded(values["f1"])
                     for name, values in team.best_submission.public_metrics["classes"].items()
                 },
                 submission_id=team.best_submission.pk,
@@ -97,11 +97,11 @@ def final_board(challenge: Challenge) -> list[Row]:
                 rank=None,
                 team=submission.team.name,
                 mean_f1=submission.final_mean_f1,
-                classes={name: round(m["f1"], 3) for name, m in submission.final_metrics["classes"].items()},
+                classes={name: rounded(m["f1"]) for name, m in submission.final_metrics["classes"].items()},
                 submission_id=submission.pk,
                 uploaded_at=submission.created.isoformat(),
                 baseline=submission.team.is_baseline,
-                interval=[round(bound, 3) for bound in submission.final_metrics["intervals"]["mean_f1"]],
+                interval=[rounded(bound) for bound in submission.final_metrics["intervals"]["mean_f1"]],
             )
             for submission in best.values()
         ]
@@ -122,6 +122,10 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
 def as_csv(rows: list[Row]) -> str:
     """A line per row: rank (empty: baseline), team, mean F1, per-class F1, upload time (+ final columns)."""
     class_names = list(rows[0].classes) if rows else []
@@ -134,12 +138,12 @@ def as_csv(rows: list[Row]) -> str:
         line = [
             row.rank or "",
             _cell(row.team),
-            f"{row.mean_f1:.3f}",
-            *[f"{row.classes[n]:.3f}" for n in class_names],
+            _number(row.mean_f1),
+            *[_number(row.classes[n]) for n in class_names],
         ]
         line.append(row.uploaded_at)
         if final:
-            line += [f"{bound:.3f}" for bound in row.interval]
+            line += [_number(bound) for bound in row.interval]
             line += ["" if value is None else value for value in (row.public_rank, row.rank_change)]
         writer.writerow(line)
     return out.getvalue()

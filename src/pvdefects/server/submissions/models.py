@@ -28,6 +28,11 @@ class State(models.TextChoices):
     CANCELLED = "cancelled"
 
 
+def rounded(value: float | None) -> float | None:
+    """A score as shown and ranked: 3 decimals (None stays None: an undefined F1, see evaluation.metrics)."""
+    return None if value is None else round(value, 3)
+
+
 FINISHED = (State.SCORED, State.REJECTED, State.FAILED, State.CANCELLED)
 NOT_COUNTED = (State.FAILED, State.CANCELLED)  # our failures never use up a team's uploads
 
@@ -93,6 +98,6 @@ def _class_summary(metrics: dict | None) -> dict | None:
     if not metrics:
         return None
     return {
-        name: {key: round(values[key], 3) for key in ("f1", "precision", "recall")}
+        name: {key: rounded(values[key]) for key in ("f1", "precision", "recall")}
         for name, values in metrics["classes"].items()
     }

@@ -10,7 +10,7 @@ from celery import shared_task
 from pvdefects.security.rejected import Rejected
 from pvdefects.server.submissions import lifecycle
 from pvdefects.server.submissions.feedback import describe_rejection
-from pvdefects.server.submissions.models import State, Submission
+from pvdefects.server.submissions.models import State, Submission, rounded
 from pvdefects.server.submissions.storage import upload_path
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def score_submission(submission_id: int) -> str:
         submission_id,
         token,
         State.SCORED,
-        public_mean_f1=round(metrics["mean_f1"], 3),
+        public_mean_f1=rounded(metrics["mean_f1"]),
         public_metrics=metrics,
         error_category="",
         error_reason="",
