@@ -76,3 +76,17 @@ def load_dataset(
     own to ``size`` x ``size`` as the model's resize layer would (:func:`load_images`)."""
     table, root = open_labels(labels, images_root)
     return Dataset(table, load_images(table.filenames, root, size))
+
+
+def load_split(
+    table: LabelTable, images_root: Path, size: int, train_rows: np.ndarray, val_rows: np.ndarray
+) -> tuple[Dataset, Dataset]:
+    """The training and validation cells of ``table``, each resized on its own to ``size``, decoded
+    into one array in that order: both data sets are views of it, so the cells are held once
+    (subsets of a loaded :class:`Dataset` would be a second copy)."""
+    order = np.concatenate([train_rows, val_rows])
+    images = load_images([table.filenames[i] for i in order], images_root, size)
+    return (
+        Dataset(table.subset(train_rows), images[: len(train_rows)]),
+        Dataset(table.subset(val_rows), images[len(train_rows) :]),
+    )

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
 from pvdefects.data.predictions import write_predictions
-from pvdefects.data.sources import Dataset, load_dataset
+from pvdefects.data.sources import Dataset, load_split, open_labels
 from pvdefects.data.split import kfold_splits, train_val_split
 from pvdefects.decisions import apply_thresholds, sigmoid
 from pvdefects.errors import InputWarning
@@ -103,17 +103,25 @@ def ema_calibration_batches(stream: tf.data.Dataset, config: TrainConfig) -> tf.
     return stream.take(max(EMA_CALIBRATION_IMAGES // config.batch_size, 1))
 
 
-def warn_classes_without_positives(data: Dataset, val_set: Dataset) -> None:
+def warn_classes_without_positives(train_set: Dataset, val_set: Dataset) -> None:
     """One :class:`InputWarning` naming the classes with no positive cell at all (the model cannot
     learn them) or, if there are none such, those with none among the validation cells (their
     threshold stays 0.5 and their validation F1 is undefined)."""
-    for cells, consequence in (
-        (data, "the model cannot learn it; its threshold stays 0.5 and its F1 is undefined"),
-        (val_set, "its threshold stays 0.5 and its validation F1 is undefined"),
+    in_validation = val_set.labels.sum(axis=0)
+    for counts, where, consequence in (
+        (
+            train_set.labels.sum(axis=0) + in_validation,
+            "labels",
+            "the model cannot learn it; its threshold stays 0.5 and its F1 is undefined",
+        ),
+        (
+            in_validation,
+            f"{len(val_set)} validation cells",
+            "its threshold stays 0.5 and its validation F1 is undefined",
+        ),
     ):
-        missing = [name for name, count in zip(cells.class_names, cells.labels.sum(axis=0)) if count == 0]
+        missing = [name for name, count in zip(val_set.class_names, counts) if count == 0]
         if missing:
-            where = "labels" if cells is data else f"{len(val_set)} validation cells"
             warnings.warn(
                 f"no positive {', '.join(missing)} cell in the {where}: {consequence}",
                 InputWarning,
@@ -150,14 +158,17 @@ def train(
     config.validate()
     if resume:
         check_resumable(run, config)
-    data = (data or load_dataset(config.labels, config.images_root, config.input_size)).resized(
-        config.input_size
-    )
-    train_idx, val_idx = split_indices(data.labels, config, data.class_names)
-    train_set, val_set = data.subset(train_idx), data.subset(val_idx)
-    warn_classes_without_positives(data, val_set)
-    class_names = data.class_names
-    del data  # the subsets hold the cells now: one copy in memory (unless the caller keeps its own)
+    if data is None:  # the labels decide the split, so the cells can be loaded in split order, once
+        table, images_root = open_labels(config.labels, config.images_root)
+        train_idx, val_idx = split_indices(table.labels, config, table.class_names)
+        train_set, val_set = load_split(table, images_root, config.input_size, train_idx, val_idx)
+    else:
+        data = data.resized(config.input_size)
+        train_idx, val_idx = split_indices(data.labels, config, data.class_names)
+        train_set, val_set = data.subset(train_idx), data.subset(val_idx)
+        del data  # a resized copy, if the caller's cells were of another size: only the subsets stay
+    class_names = train_set.class_names
+    warn_classes_without_positives(train_set, val_set)
     run.create()
     config.save(run.config)
     run.split.write_text(
