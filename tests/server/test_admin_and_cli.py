@@ -58,6 +58,9 @@ def test_the_admin_is_for_organisers_and_rescores(client, sent_tasks):
     assert response.status_code == 302
     submission.refresh_from_db()
     assert (submission.state, submission.attempts) == (State.QUEUED, 0)
+    Submission.objects.filter(pk=submission.pk).update(state=State.REJECTED)
+    client.post("/admin/challenges/challenge/", {"action": "rescore_all", "_selected_action": [challenge.pk]})
+    assert Submission.objects.get(pk=submission.pk).state == State.QUEUED and sent_tasks == []  # on commit
     export = client.post(
         "/admin/challenges/challenge/", {"action": "export_leaderboard", "_selected_action": [challenge.pk]}
     )

@@ -42,6 +42,13 @@ def test_registration_needs_the_mailed_link_before_login(client):
     assert client.get("/accounts/verify/MQ/wrong-token/").status_code == 400
 
 
+def test_without_verification_a_new_account_is_logged_in_at_once(client, settings):
+    settings.EMAIL_VERIFICATION = "off"
+    form = {"email": "bo@example.org", "display_name": "Bo", "password1": PASSWORD, "password2": PASSWORD}
+    assert client.post("/accounts/register/", form).status_code == 302
+    assert client.get("/").context["user"].display_name == "Bo" and not mail.outbox
+
+
 def test_password_reset_mails_a_working_link(client):
     make_user("ada")
     client.post("/accounts/password_reset/", {"email": "ada@example.org"})
