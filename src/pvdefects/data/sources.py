@@ -15,6 +15,7 @@ import numpy as np
 from pvdefects.data.images import elpv_data_root, load_images, resize_images
 from pvdefects.data.labels import LabelTable, read_labels_csv
 from pvdefects.errors import UserError
+from pvdefects.paths import portable
 
 BUILTIN_ELPV = "elpv"
 
@@ -63,10 +64,12 @@ def open_labels(
 ) -> tuple[LabelTable, Path]:
     """The label table and the folder its filenames are relative to: a labels CSV (images relative
     to ``images_root`` or the CSV's folder) or, with ``labels`` None or ``"elpv"``, the built-in
-    ELPV cells."""
+    ELPV cells. Both paths may use Windows separators (a config file written there, say)."""
     if labels is None or str(labels) == BUILTIN_ELPV:
         return elpv_label_table(), elpv_data_root()
-    return read_labels_csv(labels), Path(images_root) if images_root is not None else Path(labels).parent
+    labels = Path(portable(str(labels)))
+    root = labels.parent if images_root is None else Path(portable(str(images_root)))
+    return read_labels_csv(labels), root
 
 
 def load_dataset(
