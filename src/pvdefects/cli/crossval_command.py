@@ -28,24 +28,29 @@ from pvdefects.cli.config_options import (
     resolve_config,
 )
 from pvdefects.errors import UserError
+from pvdefects.evaluation.metrics import undefined_f1_note
+from pvdefects.evaluation.report import cell
+
+
+def with_interval(value: float | None, interval: list) -> str:
+    """``0.812 [0.780, 0.840]``; ``n/a`` where the value is undefined (an F1 without positives)."""
+    return "n/a" if value is None else f"{value:.3f} [{cell(interval[0])}, {cell(interval[1])}]"
 
 
 def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
-    """Per-class precision, recall, specificity and F1, each with its bootstrap interval."""
+    """Per-class precision, recall, specificity and F1, each with its bootstrap interval; the mean
+    F1's rule under it where some F1 is undefined."""
     columns = ("precision", "recall", "specificity", "f1")
-    table = Table(title=title, title_justify="left")
+    note = undefined_f1_note(metrics)
+    table = Table(title=title, title_justify="left", caption=note and f"* {note}", caption_justify="left")
     for header in ("class", *columns, "pos"):
         table.add_column(header, justify="left" if header == "class" else "right")
     for name, values in metrics["classes"].items():
-        cells = [
-            f"{values[c]:.3f} [{intervals['classes'][name][c][0]:.3f}, "
-            f"{intervals['classes'][name][c][1]:.3f}]"
-            for c in columns
-        ]
+        cells = [with_interval(values[c], intervals["classes"][name][c]) for c in columns]
         table.add_row(name, *cells, str(values["support"]))
-    low, high = intervals["mean_f1"]
     table.add_section()
-    table.add_row("mean F1", "", "", "", f"{metrics['mean_f1']:.3f} [{low:.3f}, {high:.3f}]", "")
+    mean = with_interval(metrics["mean_f1"], intervals["mean_f1"])
+    table.add_row("mean F1" if note is None else "mean F1*", "", "", "", mean, "")
     return table
 
 
@@ -121,6 +126,6 @@ def crossval(
     )
     crossfit = result.summary["out_of_fold_cross_fitted_thresholds"]["mean_f1"]
     console.print(
-        f"mean F1 {result.metrics['mean_f1']:.3f} (thresholds tuned on the other folds: {crossfit:.3f}); "
+        f"mean F1 {cell(result.metrics['mean_f1'])} (thresholds tuned on the other folds: {cell(crossfit)}); "
         f"ensemble exported as {folder.export}; metrics in {folder.metrics}"
     )
