@@ -29,7 +29,7 @@ def pvdefects(*arguments: str, cwd) -> subprocess.CompletedProcess:
     )
 
 
-def test_predict_prints_no_library_lines_unless_verbose(tmp_path):
+def test_commands_print_no_library_lines_unless_verbose(tmp_path):
     model = create_model("simple_cnn", 2, input_size=32)
     save_classifier(
         model, ModelMetadata(["crack", "inactive"], [0.5, 0.5], "simple_cnn", 32), tmp_path / "m.keras"
@@ -43,6 +43,9 @@ def test_predict_prints_no_library_lines_unless_verbose(tmp_path):
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
     assert quiet.stdout.startswith("wrote predictions.csv")
+
+    models = pvdefects("models", cwd=tmp_path)
+    assert models.returncode == 0 and models.stderr == "" and "resnet18" in models.stdout.split()
 
     verbose = pvdefects("--verbose", *arguments, cwd=tmp_path)
     assert verbose.returncode == 0, verbose.stderr

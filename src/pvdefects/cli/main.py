@@ -41,6 +41,7 @@ HEAVY_COMMANDS = {
     "predict",
     "score",
     "tune",
+    "models",  # the registry builds Keras models
 }  # the commands that load TensorFlow
 app.command("train")(train_command.train)
 app.command("evaluate")(evaluate_command.evaluate)
