@@ -6,11 +6,11 @@ For each source size, ``--cells`` cells are written into a temporary folder with
 ELPV cells from the ``elpv-dataset`` package (synthetic ones without it) upscaled to that size,
 16 distinct images hard-linked under every name (so writing them is quick; every file is still
 decoded on its own). A fresh Python process then imports TensorFlow and pvdefects, notes its
-resident memory, and does what ``train`` does before the first step: load the labelled cells at
-the model's input size, split them, build the training and validation pipelines and draw from
-them (20 training batches and one validation pass). Its peak resident memory (``ru_maxrss``)
-minus the memory after the imports is the figure reported. Writes the "load-memory" section of
-docs/benchmarks.md.
+resident memory, and does what ``train`` does before the first step: split the labels, load the
+cells in split order into one array at the model's input size, build the training and validation
+pipelines and draw from them (20 training batches and one validation pass). Its peak resident
+memory (``ru_maxrss``) minus the memory after the imports is the figure reported. Writes the
+"load-memory" section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def child(labels: str, input_size: int, batch_size: int) -> None:
     import tensorflow as tf  # noqa: F401  (its memory is part of the baseline)
 
     from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
-    from pvdefects.data.sources import load_dataset
+    from pvdefects.data.sources import load_split, open_labels
     from pvdefects.data.split import train_val_split
 
     def resident_mib() -> float:
@@ -86,12 +86,11 @@ def child(labels: str, input_size: int, batch_size: int) -> None:
 
     baseline = resident_mib()
     started = time.perf_counter()
-    data = load_dataset(labels, size=input_size)
+    table, images_root = open_labels(labels)
+    train_idx, val_idx = train_val_split(table.labels, 0.2, 0, table.class_names)
+    train_set, val_set = load_split(table, images_root, input_size, train_idx, val_idx)  # as train does
     loaded = time.perf_counter() - started
-    train_idx, val_idx = train_val_split(data.labels, 0.2, 0, data.class_names)
-    train_set, val_set = data.subset(train_idx), data.subset(val_idx)
-    array_mib = data.images.nbytes / 2**20
-    del data
+    array_mib = (train_set.images.nbytes + val_set.images.nbytes) / 2**20
     stream = training_dataset(
         train_set.images, train_set.labels, batch_size, balance=0.5, augmentation=Augmentation()
     )
@@ -130,8 +129,9 @@ def report(results: list[dict], input_size: int, command: str) -> str:
         "",
         f"`{command}` on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d')}. What `train` does before its first step at input size "
-        f"{input_size}: load the labelled cells (each resized on its own, as read, to the input size), "
-        "split them 80/20, draw 20 training batches (balanced, augmented) and one validation pass. "
+        f"{input_size}: split the labels 80/20, load the cells into one uint8 array (each resized on its "
+        "own, as read, to the input size), draw 20 training batches (balanced, augmented) and one "
+        "validation pass. "
         "Peak resident memory of a fresh process, less its memory after importing TensorFlow and "
         "pvdefects. Cells: ELPV cells upscaled to the source size (16 distinct images hard-linked).",
         "",
