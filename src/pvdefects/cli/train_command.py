@@ -148,7 +148,7 @@ def train(
             resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console
         )
     except RunFinished as finished:
-        console.print(str(finished), highlight=False)
+        typer.echo(str(finished))  # one line, unwrapped
         return
     except TrainingInterrupted:
         console.print(
