@@ -82,8 +82,9 @@ def main() -> None:
     if not args.labels.exists():
         sys.exit(f"skipped: {args.labels} is absent (the shared crack/inactive labels); pass --labels")
 
+    from pvdefects.layout import CrossValFolder
     from pvdefects.training.config import load_config_file
-    from pvdefects.training.crossval import CrossValFolder, cross_validate
+    from pvdefects.training.crossval import cross_validate
 
     config = load_config_file(args.config).updated(labels=str(args.labels))
     result = cross_validate(config, CrossValFolder(args.runs_dir / args.name), verbose=2)

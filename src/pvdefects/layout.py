@@ -1,10 +1,44 @@
-"""What the commands write where: the files of a run folder, in one place, so that every command
-(and every reader of runs) finds the same files."""
+"""What each command writes where, in one place, so that every command (and every reader of its
+files) finds the same ones.
+
+==========================  =============================================================
+``pvdefects train``         ``runs/<model>-<date>-<time>/``: a :class:`RunFolder`
+``pvdefects crossval``      ``runs/crossval-<model>-<date>-<time>/``: a :class:`CrossValFolder`,
+                            one :class:`RunFolder` per fold inside
+``pvdefects tune``          ``studies/study-<date>-<time>/``: a :class:`StudyFolder`,
+                            one :class:`RunFolder` per trial inside
+``pvdefects export``        the run's ``model.zip`` (or ``--out``)
+``pvdefects predict``       ``predictions.csv`` (or ``--out``)
+``pvdefects evaluate``      ``evaluation.json`` (or ``--out``); ``score`` writes only with ``--out``
+==========================  =============================================================
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+RUNS_DIR = Path("runs")  # run and cross-validation folders
+STUDIES_DIR = Path("studies")
+PREDICTIONS = Path("predictions.csv")
+EVALUATION = Path("evaluation.json")
+
+
+def _now() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def run_name(model: str) -> str:
+    return f"{model}-{_now()}"
+
+
+def crossval_name(model: str) -> str:
+    return f"crossval-{model}-{_now()}"
+
+
+def study_name() -> str:
+    return f"study-{_now()}"
 
 
 @dataclass(frozen=True)
@@ -28,3 +62,36 @@ class RunFolder:
 
     def create(self) -> None:
         (self.root / "checkpoints").mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class CrossValFolder:
+    """A cross-validation (``pvdefects crossval``): K fold runs, their out-of-fold results, the ensemble."""
+
+    root: Path
+
+    config = property(lambda self: self.root / "config.json")  # the shared config (fold 0's numbering)
+    predictions = property(lambda self: self.root / "oof_predictions.csv")
+    metrics = property(lambda self: self.root / "metrics.json")
+    export = property(lambda self: self.root / "model.zip")
+
+    def fold(self, k: int) -> RunFolder:
+        return RunFolder(self.root / f"fold-{k}")
+
+
+@dataclass(frozen=True)
+class StudyFolder:
+    """A hyperparameter study (``pvdefects tune``): its database, report and one run per trial."""
+
+    root: Path
+
+    database = property(lambda self: self.root / "study.db")
+    trials_csv = property(lambda self: self.root / "trials.csv")
+    best_config = property(lambda self: self.root / "best_config.json")
+    search_space = property(lambda self: self.root / "search_space.json")
+
+    def trial_run(self, number: int) -> RunFolder:
+        return RunFolder(self.root / "trials" / f"trial-{number:04d}")
+
+    def plot(self, name: str) -> Path:
+        return self.root / f"{name}.png"

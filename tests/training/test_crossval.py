@@ -17,10 +17,11 @@ from pvdefects.evaluation.thresholds import tune_thresholds
 from pvdefects.export.savedmodel import export_classifier
 from pvdefects.inference.savedmodel import load_submission
 from pvdefects.inference.tta import dihedral_views
+from pvdefects.layout import CrossValFolder
 from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.training import crossval as crossval_module
 from pvdefects.training.config import load_config_file
-from pvdefects.training.crossval import CrossValFolder, cross_validate
+from pvdefects.training.crossval import cross_validate
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +29,7 @@ from pvdefects.cli.config_options import (
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import undefined_f1_note
 from pvdefects.evaluation.report import cell
+from pvdefects.layout import RUNS_DIR, CrossValFolder, crossval_name
 
 
 def with_interval(value: float | None, interval: list) -> str:
@@ -82,9 +82,7 @@ def crossval(
             "crossval-<model>-<date>-<time>."
         ),
     ] = None,
-    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = Path(
-        "runs"
-    ),
+    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = RUNS_DIR,
 ) -> None:
     """Train K folds of one config, evaluate them out of fold and export their ensemble.
 
@@ -96,14 +94,14 @@ def crossval(
     interrupted one resumes. Example: pvdefects crossval --config configs/challenge.toml
     --labels labels.csv --name challenge
     """
-    from pvdefects.training.crossval import DEFAULT_FOLDS, CrossValFolder, cross_validate
+    from pvdefects.training.crossval import DEFAULT_FOLDS, cross_validate
     from pvdefects.training.trainer import TrainingInterrupted
 
     if bootstrap < 1:
         raise UserError(f"--bootstrap must be at least 1; got {bootstrap}")
     resolved = resolve_config(config, locals())
     folds = folds if folds is not None else (resolved.folds if resolved.folds > 1 else DEFAULT_FOLDS)
-    folder = CrossValFolder(runs_dir / (name or f"crossval-{resolved.model}-{datetime.now():%Y%m%d-%H%M%S}"))
+    folder = CrossValFolder(runs_dir / (name or crossval_name(resolved.model)))
     console = Console()
     try:
         result = cross_validate(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from pvdefects.atomic import write_json
+from pvdefects.layout import EVALUATION
 
 
 def evaluate(
@@ -19,9 +21,9 @@ def evaluate(
     images_root: Annotated[
         Path | None, typer.Option(help="Folder the CSV's filenames are relative to.")
     ] = None,
-    json_out: Annotated[Path, typer.Option("--json", help="Where to write the metrics as JSON.")] = Path(
-        "evaluation.json"
-    ),
+    json_out: Annotated[
+        Path, typer.Option("--json", help="Where to write the metrics as JSON.")
+    ] = EVALUATION,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -42,5 +44,5 @@ def evaluate(
     )
     print_metrics(metrics, title)
     report = {"model": str(model), "labels": labels, "thresholds": thresholds, **metrics}
-    json_out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(json_out, report)
     typer.echo(f"wrote {json_out}")

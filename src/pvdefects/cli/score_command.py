@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-def _write_json(path: Path, report: dict) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n")
-    partial.replace(path)
+from pvdefects.atomic import write_json
 
 
 def score(
@@ -52,8 +47,8 @@ def score(
         )
     except Rejected as rejection:
         if json_out:
-            _write_json(json_out, {**report, "rejected": str(rejection)})
+            write_json(json_out, {**report, "rejected": str(rejection)})
         raise
     print_metrics(metrics, f"{untrusted.name} ({'sandboxed' if sandboxed else 'NOT sandboxed'}) on {labels}")
     if json_out:
-        _write_json(json_out, {**report, **metrics})
+        write_json(json_out, {**report, **metrics})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import fields, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -48,6 +47,7 @@ from pvdefects.cli.config_options import (
     resolve_config,
 )
 from pvdefects.errors import UserError
+from pvdefects.layout import RUNS_DIR, RunFolder, run_name
 from pvdefects.training.config import TrainConfig, load_config_file
 
 
@@ -85,7 +85,7 @@ def train(
     model: Model = None,
     config: ConfigFile = None,
     name: Annotated[str | None, option("Run name. Default: <model>-<date>-<time>.")] = None,
-    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the run folders.")] = Path("runs"),
+    runs_dir: Annotated[Path, typer.Option(help="Folder that holds the run folders.")] = RUNS_DIR,
     resume: Annotated[
         Path | None,
         option(
@@ -130,7 +130,6 @@ def train(
     pr_curves.png. Without --labels it trains on all 2,624 ELPV cells of the elpv-dataset package
     with one class, 'defective' (ELPV defect probability >= 0.5).
     """
-    from pvdefects.layout import RunFolder
     from pvdefects.training.resume import RunFinished
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.training.trainer import train as run_training
@@ -140,15 +139,14 @@ def train(
         run = RunFolder(resume)
     else:
         resolved = resolve_config(config, locals())
-        run_name = name or f"{resolved.model}-{datetime.now():%Y%m%d-%H%M%S}"
-        run = RunFolder(runs_dir / run_name)
+        run = RunFolder(runs_dir / (name or run_name(resolved.model)))
     console = Console()
     try:
         result = run_training(
             resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console
         )
     except RunFinished as finished:
-        typer.echo(str(finished))  # one line, unwrapped
+        console.print(str(finished), highlight=False)
         return
     except TrainingInterrupted:
         console.print(

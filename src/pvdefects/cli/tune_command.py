@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,8 @@ from rich.console import Console
 
 from pvdefects.cli.config_options import resolve_config
 from pvdefects.errors import UserError
+from pvdefects.layout import STUDIES_DIR, StudyFolder
+from pvdefects.layout import study_name as default_study_name
 from pvdefects.training.config import read_settings_file
 
 
@@ -60,7 +61,7 @@ def tune(
             help="Study name; an existing study of that name is resumed. Default: study-<date>-<time>."
         ),
     ] = None,
-    studies_dir: Annotated[Path, typer.Option(help="Folder that holds the study folders.")] = Path("studies"),
+    studies_dir: Annotated[Path, typer.Option(help="Folder that holds the study folders.")] = STUDIES_DIR,
     storage: Annotated[
         str | None,
         typer.Option(
@@ -98,18 +99,12 @@ def tune(
     """
     import optuna
 
+    from pvdefects.atomic import write_text
     from pvdefects.data.sources import load_dataset
     from pvdefects.training.trainer import TrainingInterrupted
-    from pvdefects.tuning.report import write_report, write_text_atomically
+    from pvdefects.tuning.report import write_report
     from pvdefects.tuning.search_space import Fixed, build_space
-    from pvdefects.tuning.study import (
-        OBJECTIVES,
-        StudyFolder,
-        TrialObjective,
-        check_objective,
-        open_study,
-        run_trials,
-    )
+    from pvdefects.tuning.study import OBJECTIVES, TrialObjective, check_objective, open_study, run_trials
 
     if n_trials < 0 or (timeout is not None and timeout <= 0):
         raise UserError("--n-trials must be >= 0 and --timeout > 0")
@@ -120,7 +115,7 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from us
     console = Console()
-    name = study_name or f"study-{datetime.now():%Y%m%d-%H%M%S}"
+    name = study_name or default_study_name()
     folder = StudyFolder(studies_dir / name)
     study = open_study(name, folder, objective, storage, pruning, sampler_seed)
     folder.root.mkdir(parents=True, exist_ok=True)
@@ -132,7 +127,7 @@ def tune(
             console.print(
                 f"[yellow]note:[/] the search space differs from {folder.search_space}; replacing it"
             )
-        write_text_atomically(folder.search_space, described)
+        write_text(folder.search_space, described)
         console.print(
             f"study [bold]{name}[/] ({OBJECTIVES[objective].description}), "
             f"{len(study.trials)} trials so far; search space:"

@@ -11,18 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
+from pvdefects.atomic import write_text
+
 
 def write_predictions(
     path: Path, filenames: list[str], class_names: list[str], values: np.ndarray, scores: np.ndarray
 ) -> Path:
     """Write ``filename;<class>...;<class>_score...`` rows (``values``: decisions or true labels) to
-    ``path``, through a temporary name so that no half-written file is left."""
+    ``path`` whole or not at all (:mod:`pvdefects.atomic`)."""
     header = ";".join(["filename", *class_names, *(f"{name}_score" for name in class_names)])
     rows = [
         ";".join([name, *(str(int(v)) for v in row_values), *(f"{s:.6f}" for s in row_scores)])
         for name, row_values, row_scores in zip(filenames, values, scores)
     ]
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text("\n".join([header, *rows]) + "\n")
-    partial.replace(path)
-    return path
+    return write_text(path, "\n".join([header, *rows]) + "\n")

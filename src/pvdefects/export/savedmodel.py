@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pvdefects.atomic import replacing
 from pvdefects.contract import DECISIONS, INPUT, INPUT_SHAPE, METADATA_ASSET, SCORES, SIGNATURE
 from pvdefects.decisions import sigmoid
 from pvdefects.errors import UserError
@@ -154,14 +155,9 @@ def export_classifier(models: Models, metadata: ModelMetadata, out: str | Path, 
     out = Path(out)
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: folder not found")
-    partial = out.with_name(out.name + ".partial")
-    try:
-        with tempfile.TemporaryDirectory(prefix="pvdefects-export-") as scratch:
-            zip_folder(write_savedmodel(models, metadata, Path(scratch) / "savedmodel", tta), partial)
+    with replacing(out) as partial, tempfile.TemporaryDirectory(prefix="pvdefects-export-") as scratch:
+        zip_folder(write_savedmodel(models, metadata, Path(scratch) / "savedmodel", tta), partial)
         check_export(models, partial, tta)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
     return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 
 import pvdefects
+from pvdefects.atomic import replacing
 from pvdefects.errors import UserError
 
 METADATA_MEMBER = "pvdefects.json"
@@ -42,11 +43,10 @@ def inference_copy(model: keras.Model) -> keras.Model:
 def save_classifier(model: keras.Model, metadata: ModelMetadata, path: str | Path) -> Path:
     """Write ``model`` (without optimizer state) and ``metadata`` to ``path`` (a ``.keras`` file)."""
     path = Path(path)
-    partial = path.with_name(path.name + ".partial.keras")
-    inference_copy(model).save(partial)
-    with zipfile.ZipFile(partial, "a") as archive:
-        archive.writestr(METADATA_MEMBER, json.dumps(asdict(metadata), indent=2))
-    partial.replace(path)
+    with replacing(path, ".keras") as partial:
+        inference_copy(model).save(partial)
+        with zipfile.ZipFile(partial, "a") as archive:
+            archive.writestr(METADATA_MEMBER, json.dumps(asdict(metadata), indent=2))
     return path
 
 

@@ -5,8 +5,9 @@
 It runs inside the sandbox (see ``sandbox.py``) and never sees labels: it writes the model's
 ``y`` for every image to ``OUTPUT_DIR/decisions.npy`` and the parent checks and scores them.
 Any failure becomes one line in ``OUTPUT_DIR/error.txt`` and exit status 3. Only NumPy,
-TensorFlow and the contract's names (:mod:`pvdefects.contract`, standard library only) are
-imported, so that the sandbox needs nothing else of this package.
+TensorFlow, the contract's names and the atomic writer (:mod:`pvdefects.contract`,
+:mod:`pvdefects.atomic`: standard library only) are imported, so that the sandbox needs nothing
+else of this package.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import resource
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pvdefects.atomic import replacing
 from pvdefects.contract import DECISIONS, INPUT, SIGNATURE
 
 if TYPE_CHECKING:
@@ -87,10 +89,8 @@ def summary(error: Exception) -> str:
 
 
 def write_atomically(path: Path, write) -> None:
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as stream:
+    with replacing(path) as partial, open(partial, "wb") as stream:
         write(stream)
-    partial.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:

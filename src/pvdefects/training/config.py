@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from pvdefects.atomic import write_json
 from pvdefects.errors import UserError
 
 try:
@@ -100,7 +101,7 @@ class TrainConfig:
         return TrainConfig(**values)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        write_json(path, asdict(self))
 
 
 # Settings recommended per architecture (docs/hyperparameters.md, "Recommended settings"). They

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from pvdefects.atomic import write_json
 from pvdefects.data.predictions import write_predictions
 from pvdefects.data.sources import Dataset, load_dataset
 from pvdefects.decisions import apply_thresholds
@@ -30,27 +31,12 @@ from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.thresholds import tune_thresholds
 from pvdefects.export.savedmodel import export_classifier
 from pvdefects.inference.predictor import load_predictor
-from pvdefects.layout import RunFolder
+from pvdefects.layout import CrossValFolder
 from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.training.config import TrainConfig, load_config_file
 from pvdefects.training.trainer import split_indices, train
 
 DEFAULT_FOLDS = 5
-
-
-@dataclass(frozen=True)
-class CrossValFolder:
-    """The layout of a cross-validation folder."""
-
-    root: Path
-
-    config = property(lambda self: self.root / "config.json")  # the shared config (fold 0's numbering)
-    predictions = property(lambda self: self.root / "oof_predictions.csv")
-    metrics = property(lambda self: self.root / "metrics.json")
-    export = property(lambda self: self.root / "model.zip")
-
-    def fold(self, k: int) -> RunFolder:
-        return RunFolder(self.root / f"fold-{k}")
 
 
 @dataclass
@@ -181,7 +167,5 @@ def cross_validate(
         "fold_wall_seconds": [s["wall_seconds"] for s in fold_summaries],
         "wall_seconds": time.perf_counter() - started,
     }
-    partial = folder.metrics.with_name(folder.metrics.name + ".partial")
-    partial.write_text(json.dumps(summary, indent=2) + "\n")
-    partial.replace(folder.metrics)
+    write_json(folder.metrics, summary)
     return CrossValResult(folder, thresholds, metrics, intervals, scores, summary)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pvdefects.atomic import replacing
 from pvdefects.errors import UserError
 from pvdefects.evaluation.plots import read_history
 from pvdefects.layout import RunFolder
@@ -61,10 +62,8 @@ def trim_history(history_csv: Path, epochs: int) -> None:
         if row and row[0].isdigit() and int(row[0]) < epochs and row[0] not in seen:
             seen.add(row[0])
             kept.append(row)
-    partial = history_csv.with_name(history_csv.name + ".partial")
-    with partial.open("w", newline="") as file:
+    with replacing(history_csv) as partial, partial.open("w", newline="") as file:
         csv.writer(file, lineterminator="\n").writerows(kept)
-    partial.replace(history_csv)
 
 
 def check_resumable(run: RunFolder, config: TrainConfig) -> None:

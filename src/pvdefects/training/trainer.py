@@ -6,7 +6,6 @@ loss, per-epoch checkpoints (``--resume``), TensorBoard, the CSV history and the
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import warnings
@@ -18,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from rich.console import Console
 
+from pvdefects.atomic import write_json
 from pvdefects.data.pipeline import Augmentation, inference_dataset, training_dataset
 from pvdefects.data.predictions import write_predictions
 from pvdefects.data.sources import Dataset, load_split, open_labels
@@ -171,9 +171,7 @@ def train(
     warn_classes_without_positives(train_set, val_set)
     run.create()
     config.save(run.config)
-    run.split.write_text(
-        json.dumps({"train": train_set.table.filenames, "validation": val_set.table.filenames})
-    )
+    write_json(run.split, {"train": train_set.table.filenames, "validation": val_set.table.filenames})
     console.print(
         f"[bold]{config.model}[/] on {len(train_set)} training / {len(val_set)} validation cells, "
         f"classes {', '.join(class_names)}, input {config.input_size}px -> {run.root}"
@@ -267,7 +265,7 @@ def write_outputs(result: TrainResult, val_set: Dataset, scores: np.ndarray) -> 
         "train_images_per_second": result.train_images_per_second,
         "wall_seconds": result.wall_seconds,
     }
-    run.metrics.write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(run.metrics, summary)
     write_predictions(run.predictions, val_set.table.filenames, val_set.class_names, val_set.labels, scores)
     plot_history(run.history, run.curves)
     plot_precision_recall(val_set.labels, scores, result.thresholds, val_set.class_names, run.thresholds_plot)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -25,8 +23,10 @@ from optuna.visualization import matplotlib as optuna_plots  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from pvdefects.atomic import replacing, write_json, write_text  # noqa: E402
+from pvdefects.layout import StudyFolder  # noqa: E402
 from pvdefects.training.config import TrainConfig  # noqa: E402
-from pvdefects.tuning.study import StudyFolder, format_value  # noqa: E402
+from pvdefects.tuning.study import format_value
 
 SCORE_ATTRS = ("mean_f1", "val_loss", "epochs", "best_epoch", "run_folder")
 # name -> (plot function, completed trials it needs)
@@ -36,13 +36,6 @@ PLOTS = {
     "slices": (optuna_plots.plot_slice, 1),
     "intermediate_values": (optuna_plots.plot_intermediate_values, 1),
 }
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Readers never see half a file: write beside it, then rename."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
 
 
 def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -71,7 +64,7 @@ def write_best_config(study: optuna.Study, path: Path) -> TrainConfig | None:
     if not completed(study):
         return None
     config = TrainConfig(**study.best_trial.user_attrs["config"])
-    write_text_atomically(path, json.dumps(asdict(config), indent=2) + "\n")
+    write_json(path, asdict(config))
     return config
 
 
@@ -92,10 +85,9 @@ def write_plots(study: optuna.Study, folder: StudyFolder) -> dict[str, str]:
             plt.close("all")
             continue
         figure = np.ravel(axes)[0].figure
-        partial = folder.plot(name).with_suffix(".partial.png")
-        figure.savefig(partial, dpi=100, bbox_inches="tight")
+        with replacing(folder.plot(name), ".png") as partial:
+            figure.savefig(partial, dpi=100, bbox_inches="tight")
         plt.close(figure)
-        os.replace(partial, folder.plot(name))
     return skipped
 
 
@@ -125,7 +117,7 @@ def summary_table(study: optuna.Study, objective: str, top: int = 10) -> Table:
 
 def write_report(study: optuna.Study, folder: StudyFolder, objective: str, console: Console) -> None:
     """Write trials.csv, best_config.json and the plots; print the summary table."""
-    write_text_atomically(folder.trials_csv, trials_csv_text(study))
+    write_text(folder.trials_csv, trials_csv_text(study))
     best = write_best_config(study, folder.best_config)
     skipped = write_plots(study, folder)
     console.print(summary_table(study, objective))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import keras
 import optuna
@@ -21,7 +20,7 @@ from rich.console import Console
 from pvdefects.data.sources import Dataset
 from pvdefects.errors import UserError
 from pvdefects.evaluation.plots import read_history
-from pvdefects.layout import RunFolder
+from pvdefects.layout import StudyFolder
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.trainer import train
 from pvdefects.tuning.pruning import PruningCallback
@@ -44,24 +43,6 @@ LOSS_DEFINING = ("loss", "pos_weight", "focal_gamma", "label_smoothing")
 HEARTBEAT_SECONDS = 60  # a trial silent for 2x this long (its process died) is failed and retried once
 PRUNER_STARTUP_TRIALS = 5  # no pruning until this many trials have finished...
 PRUNER_WARMUP_EPOCHS = 3  # ... nor within a trial's first epochs, which say little
-
-
-@dataclass(frozen=True)
-class StudyFolder:
-    """The files of a study folder, in one place."""
-
-    root: Path
-
-    database = property(lambda self: self.root / "study.db")
-    trials_csv = property(lambda self: self.root / "trials.csv")
-    best_config = property(lambda self: self.root / "best_config.json")
-    search_space = property(lambda self: self.root / "search_space.json")
-
-    def trial_run(self, number: int) -> RunFolder:
-        return RunFolder(self.root / "trials" / f"trial-{number:04d}")
-
-    def plot(self, name: str) -> Path:
-        return self.root / f"{name}.png"
 
 
 def check_objective(objective: str, space: SearchSpace, base: TrainConfig) -> None:
