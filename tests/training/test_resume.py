@@ -34,6 +34,7 @@ def snapshot(run: RunFolder) -> dict:
 def test_finished_run_changes_nothing_unless_given_more_epochs(labels_csv, tmp_path, monkeypatch, capsys):
     run = RunFolder(tmp_path / "run")
     train(TrainConfig(labels=str(labels_csv), **TINY), run, verbose=0)
+    assert (run.backup / BACKUP_METADATA).is_file()  # kept, so that more epochs can follow
     before = snapshot(run)
 
     status, out, _ = run_cli(monkeypatch, capsys, "train", "--resume", run.root)
@@ -113,3 +114,9 @@ def test_classes_without_positives_are_named_once_and_their_f1_is_undefined(labe
     assert result.metrics["classes"]["inactive"]["f1"] is None
     assert result.metrics["mean_f1"] == result.metrics["classes"]["crack"]["f1"]
     assert result.metrics["mean_f1_over"] == ["crack"]
+
+
+def test_runs_never_resumed_drop_the_backup(labels_csv, tmp_path):
+    run = RunFolder(tmp_path / "trial")
+    train(TrainConfig(labels=str(labels_csv), **TINY), run, verbose=0, keep_backup=False)
+    assert run.model.exists() and not run.backup.exists()

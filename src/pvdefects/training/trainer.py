@@ -146,12 +146,15 @@ def train(
     console: Console | None = None,
     data: Dataset | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    keep_backup: bool = True,
 ) -> TrainResult:
     """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch
     (:class:`~pvdefects.training.resume.RunFinished` if a finished run is given no more epochs).
 
     ``extra_callbacks`` run after the built-in ones, so they see each epoch's ``val_*`` logs
-    (``pvdefects tune`` uses this to report the validation curve to Optuna's pruner).
+    (``pvdefects tune`` uses this to report the validation curve to Optuna's pruner). ``keep_backup``
+    keeps the last epoch's state (weights and optimizer, three times the model's size for Adam) after
+    training, so that ``--resume`` can add epochs; runs that are never resumed drop it.
     """
     console = console or Console()
     started = time.perf_counter()
@@ -195,7 +198,8 @@ def train(
     callbacks = [
         Throughput(steps * config.batch_size),
         validation,
-        keras.callbacks.BackupAndRestore(str(run.backup), delete_checkpoint=False),  # see training.resume
+        # the last epoch's state stays for --resume (see training.resume) unless keep_backup is False
+        keras.callbacks.BackupAndRestore(str(run.backup), delete_checkpoint=not keep_backup),
         keras.callbacks.ModelCheckpoint(
             str(run.best_weights),
             save_best_only=True,

@@ -137,6 +137,7 @@ class TrialObjective:
                 verbose=self.verbose,
                 console=self.console,
                 extra_callbacks=[PruningCallback(trial, self.objective.monitor)],
+                keep_backup=False,  # a trial is never resumed
             )
         finally:
             keras.backend.clear_session()  # free the trial's graph before the next one builds its own
