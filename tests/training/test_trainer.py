@@ -1,10 +1,12 @@
 """End-to-end training on the tiny synthetic cells: files, thresholds, interruption and resume."""
 
 import json
+from dataclasses import fields
 
 import numpy as np
 import pytest
 
+from pvdefects.data.pipeline import Augmentation
 from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import read_history
@@ -13,7 +15,7 @@ from pvdefects.layout import RunFolder
 from pvdefects.models.saving import load_classifier
 from pvdefects.training.callbacks import ResumableEarlyStopping, ValidationPass
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.trainer import TrainingInterrupted, resume_state, train
+from pvdefects.training.trainer import TrainingInterrupted, augmentation, resume_state, train
 
 TINY = dict(model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=2, epochs=2, warmup_epochs=0)
 
@@ -103,3 +105,14 @@ def test_early_stopping_counts_from_resumed_state(resumed_wait, stops_after):
         assert not stopper.model.stop_training
         stopper.on_epoch_end(epoch, {"val_loss": 0.6})
     assert stopper.model.stop_training
+
+
+def test_augmentation_is_the_aug_settings_by_name():
+    """Each ``aug_<name>`` setting is Augmentation's ``<name>``, with the same default: a new
+    augmentation needs its setting and its use, nothing that maps one onto the other."""
+    settings = {
+        f.name.removeprefix("aug_"): f.default for f in fields(TrainConfig) if f.name.startswith("aug_")
+    }
+    assert {f.name: f.default for f in fields(Augmentation)} == settings
+    config = TrainConfig(aug_flips=False, aug_rot90=True, aug_intensity=0.25, aug_shift=0.1)
+    assert augmentation(config) == Augmentation(flips=False, rot90=True, intensity=0.25, shift=0.1)

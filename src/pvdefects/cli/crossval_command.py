@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pvdefects.cli.config_options import (
-    BatchSize,
-    ConfigFile,
-    EmaMomentum,
-    Epochs,
-    ImagesRoot,
-    InputSize,
-    Labels,
-    LearningRate,
-    Mixup,
-    Model,
-    Seed,
-    StepsPerEpoch,
-    option,
-    resolve_config,
-)
+from pvdefects.cli.training_options import ConfigFile, option, resolve_config, training_options
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import undefined_f1_note
 from pvdefects.evaluation.report import cell
@@ -54,22 +39,13 @@ def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
     return table
 
 
+# Each fold validates on its own fold, so crossval sets ``fold`` itself.
+SET_BY_CROSSVAL = frozenset({"fold"})
+
+
+@training_options(exclude=SET_BY_CROSSVAL)
 def crossval(
-    labels: Labels = None,
-    images_root: ImagesRoot = None,
     config: ConfigFile = None,
-    model: Model = None,
-    input_size: InputSize = None,
-    epochs: Epochs = None,
-    batch_size: BatchSize = None,
-    learning_rate: LearningRate = None,
-    mixup: Mixup = None,
-    ema_momentum: EmaMomentum = None,
-    seed: Seed = None,
-    steps_per_epoch: StepsPerEpoch = None,
-    folds: Annotated[
-        int | None, option("Number of folds. Default: the config's folds if > 1, else 5.")
-    ] = None,
     tta: Annotated[
         bool,
         typer.Option(help="Average over the 8 flips/quarter turns, in the OOF scores and inside the export."),
@@ -83,6 +59,7 @@ def crossval(
         ),
     ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds the cross-validation folder.")] = RUNS_DIR,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Train K folds of one config, evaluate them out of fold and export their ensemble.
 
@@ -99,8 +76,8 @@ def crossval(
 
     if bootstrap < 1:
         raise UserError(f"--bootstrap must be at least 1; got {bootstrap}")
-    resolved = resolve_config(config, locals())
-    folds = folds if folds is not None else (resolved.folds if resolved.folds > 1 else DEFAULT_FOLDS)
+    resolved = resolve_config(config, settings)
+    folds = resolved.folds if resolved.folds > 1 else DEFAULT_FOLDS
     folder = CrossValFolder(runs_dir / (name or crossval_name(resolved.model)))
     console = Console()
     try:

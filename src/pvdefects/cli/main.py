@@ -15,6 +15,7 @@ from pvdefects.cli import (
     crossval_command,
     evaluate_command,
     export_command,
+    models_command,
     predict_command,
     score_command,
     serve_command,
@@ -50,7 +51,7 @@ app.command("predict")(predict_command.predict)
 app.command("score")(score_command.score)
 app.command("tune")(tune_command.tune)
 app.command("crossval")(crossval_command.crossval)
-app.command("models")(train_command.models)
+app.command("models")(models_command.models)
 app.command("serve")(serve_command.serve)  # the challenge server (docs/server.md); Django loads lazily
 app.command("worker")(worker_command.worker)
 app.command("submit")(submit_command.submit)

@@ -1,75 +1,31 @@
-"""``pvdefects train`` and ``pvdefects models``."""
+"""``pvdefects train``."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from pvdefects.cli.config_options import (
-    AugFlips,
-    AugIntensity,
-    AugRot90,
-    AugShift,
-    Balance,
-    BatchSize,
-    ConfigFile,
-    Dropout,
-    EmaMomentum,
-    Epochs,
-    FocalGamma,
-    Fold,
-    Folds,
-    ImagesRoot,
-    InputSize,
-    Labels,
-    LabelSmoothing,
-    LearningRate,
-    Loss,
-    Mixup,
-    Model,
-    Momentum,
-    Normalization,
-    Optimizer,
-    Patience,
-    PosWeight,
-    Schedule,
-    Seed,
-    StepsPerEpoch,
-    ValFraction,
-    WarmupEpochs,
-    WeightDecay,
-    option,
-    resolve_config,
-)
+from pvdefects.cli.training_options import ConfigFile, option, resolve_config, training_options
 from pvdefects.errors import UserError
 from pvdefects.layout import RUNS_DIR, RunFolder, run_name
 from pvdefects.training.config import TrainConfig, load_config_file
 
-
-def models() -> None:
-    """List the architectures that --model accepts."""
-    from pvdefects.models import list_models
-
-    for name in list_models():
-        typer.echo(name)
-
-
 RESUME_CHANGES = ("epochs", "patience")  # what --resume may change: how long training goes on
 
 
-def resumed_config(run_root: Path, typed: dict) -> TrainConfig:
-    """The run's own config.json with the --epochs and --patience typed; any other setting typed is
-    a UserError (a resumed run keeps its data, model and optimizer)."""
+def resumed_config(run_root: Path, typed: dict, config_file: Path | None = None) -> TrainConfig:
+    """The run's own config.json with the --epochs and --patience typed; any other setting typed
+    (or a --config file) is a UserError (a resumed run keeps its data, model and optimizer)."""
     others = [
         name
         for name in (f.name for f in fields(TrainConfig))
         if typed.get(name) is not None and name not in RESUME_CHANGES
-    ] + (["config"] if typed.get("config") is not None else [])
+    ] + (["config"] if config_file is not None else [])
     if others:
         raise UserError(
             f"--resume continues {run_root} with its own settings; only --epochs and --patience may "
@@ -79,10 +35,8 @@ def resumed_config(run_root: Path, typed: dict) -> TrainConfig:
     return replace(config, **{name: typed[name] for name in RESUME_CHANGES if typed.get(name) is not None})
 
 
+@training_options()
 def train(
-    labels: Labels = None,
-    images_root: ImagesRoot = None,
-    model: Model = None,
     config: ConfigFile = None,
     name: Annotated[str | None, option("Run name. Default: <model>-<date>-<time>.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds the run folders.")] = RUNS_DIR,
@@ -93,34 +47,7 @@ def train(
             "epoch; a finished one only when --epochs (or --patience) asks for more."
         ),
     ] = None,
-    epochs: Epochs = None,
-    patience: Patience = None,
-    batch_size: BatchSize = None,
-    input_size: InputSize = None,
-    optimizer: Optimizer = None,
-    learning_rate: LearningRate = None,
-    weight_decay: WeightDecay = None,
-    momentum: Momentum = None,
-    schedule: Schedule = None,
-    warmup_epochs: WarmupEpochs = None,
-    loss: Loss = None,
-    pos_weight: PosWeight = None,
-    focal_gamma: FocalGamma = None,
-    label_smoothing: LabelSmoothing = None,
-    balance: Balance = None,
-    aug_flips: AugFlips = None,
-    aug_rot90: AugRot90 = None,
-    aug_intensity: AugIntensity = None,
-    aug_shift: AugShift = None,
-    mixup: Mixup = None,
-    normalization: Normalization = None,
-    dropout: Dropout = None,
-    val_fraction: ValFraction = None,
-    folds: Folds = None,
-    fold: Fold = None,
-    seed: Seed = None,
-    steps_per_epoch: StepsPerEpoch = None,
-    ema_momentum: EmaMomentum = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Train a multi-label defect classifier and write a run folder.
 
@@ -135,10 +62,10 @@ def train(
     from pvdefects.training.trainer import train as run_training
 
     if resume:
-        resolved = resumed_config(resume, locals())
+        resolved = resumed_config(resume, settings, config)
         run = RunFolder(resume)
     else:
-        resolved = resolve_config(config, locals())
+        resolved = resolve_config(config, settings)
         run = RunFolder(runs_dir / (name or run_name(resolved.model)))
     console = Console()
     try:
@@ -146,7 +73,7 @@ def train(
             resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console
         )
     except RunFinished as finished:
-        console.print(str(finished), highlight=False)
+        typer.echo(str(finished))  # one line, unwrapped
         return
     except TrainingInterrupted:
         console.print(

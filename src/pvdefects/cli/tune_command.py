@@ -4,34 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from pvdefects.cli.config_options import resolve_config
+from pvdefects.cli.training_options import resolve_config, training_options
 from pvdefects.errors import UserError
 from pvdefects.layout import STUDIES_DIR, StudyFolder
 from pvdefects.layout import study_name as default_study_name
 from pvdefects.training.config import read_settings_file
 
 
+@training_options()
 def tune(
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            help="Labels CSV (filename;<class>;...). Default: the config's, else the built-in ELPV cells."
-        ),
-    ] = None,
-    images_root: Annotated[
-        Path | None,
-        typer.Option(help="Folder the CSV's filenames are relative to. Default: the CSV's folder."),
-    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            help="Base settings (.json/.toml, as for train). The settings it names are not searched unless "
-            "--space or --param asks."
+            help="Base settings (.json/.toml, as for train). The settings it names, and those typed as "
+            "options, are not searched unless --space or --param asks."
         ),
     ] = None,
     space: Annotated[
@@ -72,7 +63,9 @@ def tune(
     n_trials: Annotated[
         int, typer.Option(help="Trials to run in this process (0: only rewrite the report).")
     ] = 20,
-    timeout: Annotated[float | None, typer.Option(help="Start no trial after this many seconds.")] = None,
+    time_budget: Annotated[
+        float | None, typer.Option(help="Start no trial after this many seconds (a running one finishes).")
+    ] = None,
     objective: Annotated[
         str,
         typer.Option(
@@ -89,6 +82,7 @@ def tune(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show each trial's epochs, not just one line per trial.")
     ] = False,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Search hyperparameters with Optuna; every trial is a run folder under <study>/trials/.
 
@@ -106,11 +100,11 @@ def tune(
     from pvdefects.tuning.search_space import Fixed, build_space
     from pvdefects.tuning.study import OBJECTIVES, TrialObjective, check_objective, open_study, run_trials
 
-    if n_trials < 0 or (timeout is not None and timeout <= 0):
-        raise UserError("--n-trials must be >= 0 and --timeout > 0")
-    base = resolve_config(config, {"labels": labels, "images_root": images_root})
-    fixed_by_config = set(read_settings_file(config)) if config else set()
-    search = build_space(fixed_by_config, space, param or [], default_space).check(base)
+    if n_trials < 0 or (time_budget is not None and time_budget <= 0):
+        raise UserError("--n-trials must be >= 0 and --time-budget > 0")
+    base = resolve_config(config, settings)
+    fixed = set(settings) | (set(read_settings_file(config)) if config else set())
+    search = build_space(fixed, space, param or [], default_space).check(base)
     check_objective(objective, search, base)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from us
@@ -142,7 +136,7 @@ def tune(
             base, search, data, folder, objective, trial_console, verbose=2 if verbose else 0
         )
         try:
-            run_trials(study, trials, n_trials, timeout, console)
+            run_trials(study, trials, n_trials, time_budget, console)
         except (TrainingInterrupted, KeyboardInterrupt):
             interrupted = True
     write_report(study, folder, objective, console)

@@ -6,7 +6,7 @@ The resolved config is written into the run folder, so a run can be repeated or 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from pvdefects.atomic import write_json
@@ -26,44 +26,61 @@ CHOICES = {
 }
 
 
+def setting(default, help: str):
+    """A field of :class:`TrainConfig` with the help text that its command-line option shows: the
+    options of ``train``, ``crossval`` and ``tune`` are generated from these fields
+    (:mod:`pvdefects.cli.training_options`), so a new setting is declared here once."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class TrainConfig:
     # data
-    labels: str | None = None  # labels CSV; None trains on the built-in ELPV cells
-    images_root: str | None = None  # image folder; defaults to the CSV's folder
-    val_fraction: float = 0.2
-    folds: int = 0  # > 1: K-fold cross-validation, validating on fold number `fold`
-    fold: int = 0
-    seed: int = 0
+    labels: str | None = setting(
+        None, "Labels CSV (filename;<class>;...). Default: the built-in ELPV cells ('elpv')."
+    )
+    images_root: str | None = setting(
+        None, "Folder the CSV's filenames are relative to. Default: the CSV's folder."
+    )
+    val_fraction: float = setting(0.2, "Share of cells held out for validation.")
+    folds: int = setting(0, "K-fold cross-validation: number of folds (0 = a single split; crossval: 5).")
+    fold: int = setting(0, "Which fold validates, 0..folds-1.")
+    seed: int = setting(0, "Seed of the split, the sampler, augmentation and initial weights.")
     # model
-    model: str = "resnet18"
-    input_size: int = 224
-    normalization: str = "per_image"
-    dropout: float | None = None  # None keeps the architecture's default
+    model: str = setting("resnet18", "Architecture (see `pvdefects models`).")
+    input_size: int = setting(224, "Side in pixels the model resizes cells to.")
+    normalization: str = setting("per_image", "per_image (zero mean, unit variance) or scale (x/255).")
+    dropout: float | None = setting(None, "Dropout rate before the classifier. Default: the architecture's.")
     # optimisation
-    epochs: int = 30
-    patience: int = 10
-    batch_size: int = 32
-    optimizer: str = "adamw"
-    learning_rate: float = 1e-3
-    momentum: float = 0.9  # SGD only
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    warmup_epochs: int = 1
-    steps_per_epoch: int | None = None  # None: one pass over the training rows
-    ema_momentum: float = 0.0  # > 0: validate and keep an exponential moving average of the weights
+    epochs: int = setting(30, "Maximum number of epochs.")
+    patience: int = setting(10, "Stop after this many epochs without a better validation loss.")
+    batch_size: int = setting(32, "Images per training step.")
+    optimizer: str = setting("adamw", "adam, adamw or sgd (Nesterov momentum).")
+    learning_rate: float = setting(1e-3, "Peak learning rate.")
+    momentum: float = setting(0.9, "SGD momentum.")
+    weight_decay: float = setting(1e-4, "Weight decay (0 for none).")
+    schedule: str = setting("cosine", "constant, cosine (with warm-up) or plateau.")
+    warmup_epochs: int = setting(1, "Linear warm-up epochs of the cosine schedule.")
+    steps_per_epoch: int | None = setting(
+        None, "Training steps per epoch. Default: one pass over the training cells."
+    )
+    ema_momentum: float = setting(
+        0.0, "Validate and save a moving average of the weights with this momentum, e.g. 0.99 (0 = off)."
+    )
     # loss
-    loss: str = "bce"
-    pos_weight: str = "none"
-    focal_gamma: float = 2.0
-    label_smoothing: float = 0.0
-    # sampling and augmentation
-    balance: float = 0.5  # 0 = uniform sampling, 1 = fully class-balanced
-    aug_flips: bool = True
-    aug_rot90: bool = True
-    aug_intensity: float = 0.1
-    aug_shift: float = 0.0  # random translation by up to this share of the side (mirror-filled)
-    mixup: float = 0.0  # > 0: mix pairs of images and labels with weights from Beta(mixup, mixup)
+    loss: str = setting("bce", "bce (sigmoid cross-entropy) or focal.")
+    pos_weight: str = setting("none", "Weight of positives per class: none, sqrt or balanced (neg/pos).")
+    focal_gamma: float = setting(2.0, "Focusing parameter of the focal loss.")
+    label_smoothing: float = setting(0.0, "Pull targets towards 0.5 by this much.")
+    # sampling and augmentation (the aug_<name> settings are data.pipeline.Augmentation's <name>)
+    balance: float = setting(0.5, "Class-balanced sampling: 0 uniform ... 1 each stratum equally often.")
+    aug_flips: bool = setting(True, "Random horizontal/vertical flips.")
+    aug_rot90: bool = setting(True, "Random quarter turns.")
+    aug_intensity: float = setting(0.1, "Gamma/brightness/contrast jitter strength (0 = off).")
+    aug_shift: float = setting(
+        0.0, "Random translation by up to this share of the side, mirror-filled (0 = off)."
+    )
+    mixup: float = setting(0.0, "Mixup of image pairs and their labels, weights from Beta(a, a) (0 = off).")
 
     def validate(self) -> TrainConfig:
         for name, allowed in CHOICES.items():

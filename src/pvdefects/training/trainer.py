@@ -10,7 +10,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import keras
 import numpy as np
@@ -85,6 +85,11 @@ def split_indices(
     return train_val_split(labels, config.val_fraction, config.seed, class_names)
 
 
+def augmentation(config: TrainConfig) -> Augmentation:
+    """The ``aug_<name>`` settings as :class:`Augmentation`'s fields ``<name>``, matched by name."""
+    return Augmentation(**{item.name: getattr(config, f"aug_{item.name}") for item in fields(Augmentation)})
+
+
 def training_stream(train_set: Dataset, config: TrainConfig) -> tf.data.Dataset:
     """The endless stream of (images, labels) batches that ``config`` trains on."""
     return training_dataset(
@@ -93,7 +98,7 @@ def training_stream(train_set: Dataset, config: TrainConfig) -> tf.data.Dataset:
         config.batch_size,
         seed=config.seed,
         balance=config.balance,
-        augmentation=Augmentation(config.aug_flips, config.aug_rot90, config.aug_intensity, config.aug_shift),
+        augmentation=augmentation(config),
         mixup_alpha=config.mixup,
     )
 

@@ -273,14 +273,15 @@ def load_space_file(path: str | Path) -> dict[str, Dimension]:
 
 
 def build_space(
-    fixed_by_config: set[str],
+    fixed: set[str],
     space_file: str | Path | None = None,
     cli_specs: list[str] = (),
     use_defaults: bool = True,
 ) -> SearchSpace:
-    """The default space without the fields the base config file sets, then the space file's
-    dimensions, then the command line's, each replacing a dimension of the same name."""
-    dimensions = {k: v for k, v in DEFAULT_SPACE.items() if k not in fixed_by_config} if use_defaults else {}
+    """The default space without the ``fixed`` fields (those the base config file sets or the
+    options typed), then the space file's dimensions, then ``--param``'s, each replacing a
+    dimension of the same name."""
+    dimensions = {k: v for k, v in DEFAULT_SPACE.items() if k not in fixed} if use_defaults else {}
     if space_file is not None:
         dimensions |= load_space_file(space_file)
     dimensions |= dict(parse_cli_spec(spec) for spec in cli_specs)
