@@ -44,9 +44,7 @@ def test_train_then_evaluate(labels_csv, tmp_path):
     assert "mean F1" in result.stdout or "mean" in result.stdout
 
     out = tmp_path / "metrics.json"
-    result = pvdefects(
-        "evaluate", "--model", str(run), "--labels", str(labels_csv), "--json", str(out), cwd=tmp_path
-    )
+    result = pvdefects("evaluate", str(run), "--labels", str(labels_csv), "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     written = json.loads(out.read_text())
     expected = evaluate(load_predictor(run), labels_csv)
@@ -55,9 +53,7 @@ def test_train_then_evaluate(labels_csv, tmp_path):
         assert written["classes"][name] == pytest.approx(values)
 
     # 0.5 stays available beside the tuned thresholds; the JSON goes to evaluation.json by default
-    result = pvdefects(
-        "evaluate", "--model", str(run), "--labels", str(labels_csv), "--threshold", "0.5", cwd=tmp_path
-    )
+    result = pvdefects("evaluate", str(run), "--labels", str(labels_csv), "--threshold", "0.5", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     at_half = json.loads((tmp_path / "evaluation.json").read_text())
     assert at_half["thresholds"] == [0.5, 0.5]
@@ -105,5 +101,5 @@ def test_bad_option_value_is_a_one_line_error(tmp_path, labels_csv):
 
 
 def test_evaluate_rejects_what_is_not_a_model(tmp_path, labels_csv):
-    result = pvdefects("evaluate", "--model", str(tmp_path), "--labels", str(labels_csv), cwd=tmp_path)
+    result = pvdefects("evaluate", str(tmp_path), "--labels", str(labels_csv), cwd=tmp_path)
     assert result.returncode == 2 and "not a model" in result.stderr and "Traceback" not in result.stderr

@@ -46,9 +46,7 @@ def test_export_predict_evaluate_round_trip(cli, tiny_run, cells, tmp_path):
         np.array([row[3:] for row in rows[1:]], float), outputs["scores"].numpy(), atol=2e-6
     )
 
-    status, out, _ = cli(
-        "evaluate", "--model", tmp_path / "model.zip", "--labels", cells, "--json", tmp_path / "m.json"
-    )
+    status, out, _ = cli("evaluate", tmp_path / "model.zip", "--labels", cells, "--out", tmp_path / "m.json")
     assert status == 0 and "mean" in out
     model, metadata = load_classifier(tiny_run.model)
     scores = sigmoid(np.asarray(model(data.images.astype(np.float32), training=False)))
@@ -138,9 +136,7 @@ def test_oversized_zip_is_refused_by_predict_and_evaluate(cli, tmp_path, cells, 
         "predict", tiny_run.export, cells.parent / "cell00.png", "--out", tmp_path / "out.csv"
     )
     assert status == 2 and "allowed" in err and not (tmp_path / "out.csv").exists()
-    status, _, err = cli(
-        "evaluate", "--model", tiny_run.export, "--labels", cells, "--json", tmp_path / "m.json"
-    )
+    status, _, err = cli("evaluate", tiny_run.export, "--labels", cells, "--out", tmp_path / "m.json")
     assert status == 2 and "allowed" in err and not (tmp_path / "m.json").exists()
 
 

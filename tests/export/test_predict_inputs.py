@@ -56,9 +56,7 @@ def test_evaluate_scores_each_cell_at_its_own_size_whatever_the_row_order(cli, t
     reports = []
     for labels in ("first.csv", "last.csv"):
         out = tmp_path / f"{labels}.json"
-        status, _, err = cli(
-            "evaluate", "--model", tiny_run.export, "--labels", folder / labels, "--json", out
-        )
+        status, _, err = cli("evaluate", tiny_run.export, "--labels", folder / labels, "--out", out)
         assert status == 0, err
         reports.append(json.loads(out.read_text()))
     assert reports[0]["classes"] == reports[1]["classes"] and reports[0]["mean_f1"] == reports[1]["mean_f1"]

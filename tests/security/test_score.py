@@ -142,11 +142,10 @@ def test_the_score_command_prints_the_evaluate_table_and_writes_json(
 ):
     zip_path, predictor = honest
     result = run_cli(
-        "--untrusted",
         str(zip_path),
         "--labels",
         str(cells),
-        "--json",
+        "--out",
         str(tmp_path / "m.json"),
         "--timeout",
         "120",
@@ -160,7 +159,7 @@ def test_the_score_command_prints_the_evaluate_table_and_writes_json(
 def test_the_score_command_rejects_in_one_line_with_exit_status_2(cells, tmp_path):
     (tmp_path / "model.zip").write_text("not a zip")
     result = run_cli(
-        "--untrusted", str(tmp_path / "model.zip"), "--labels", str(cells), "--json", str(tmp_path / "r.json")
+        str(tmp_path / "model.zip"), "--labels", str(cells), "--out", str(tmp_path / "r.json"), "--json"
     )
     assert result.returncode == 2
     assert (
@@ -170,3 +169,4 @@ def test_the_score_command_rejects_in_one_line_with_exit_status_2(cells, tmp_pat
     assert json.loads((tmp_path / "r.json").read_text())["rejected"].startswith(
         "model.zip: not a readable zip"
     )
+    assert json.loads(result.stdout) == json.loads((tmp_path / "r.json").read_text())  # --json: the same

@@ -68,8 +68,11 @@ def crossval(
     on the OOF scores, with bootstrap 95 % intervals; also at 0.5 and at thresholds tuned on the
     other folds) and model.zip: one SavedModel (x -> y, scores) averaging the fold models' scores,
     with the OOF-tuned thresholds. A fold whose model.keras exists is skipped on rerun, an
-    interrupted one resumes. Example: pvdefects crossval --config configs/challenge.toml
-    --labels labels.csv --name challenge
+    interrupted one resumes.
+
+    Example:
+
+        pvdefects crossval --config configs/challenge.toml --labels labels.csv --name challenge
     """
     from pvdefects.training.crossval import DEFAULT_FOLDS, cross_validate
     from pvdefects.training.trainer import TrainingInterrupted

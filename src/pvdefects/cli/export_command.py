@@ -9,14 +9,21 @@ import typer
 
 
 def export(
-    model: Annotated[Path, typer.Argument(help="A run folder or a .keras model file.", show_default=False)],
+    model: Annotated[
+        Path, typer.Argument(help="A run folder or a .keras model file.", metavar="MODEL", show_default=False)
+    ],
     out: Annotated[
         Path | None,
         typer.Option(help="The zip to write. Default: model.zip beside model.keras.", show_default=False),
     ] = None,
 ) -> None:
     """Write MODEL as a SavedModel submission zip (input x: raw pixels; outputs y: 0/1 decisions,
-    scores: probabilities; see docs/submission-format.md), checked by reloading it."""
+    scores: probabilities; see docs/submission-format.md), checked by reloading it.
+
+    Example:
+
+        pvdefects export runs/resnet18-20260101-120000 --out submission/model.zip
+    """
     from pvdefects.export.savedmodel import export_model
 
     path = export_model(model, out)

@@ -25,6 +25,7 @@ from pvdefects.cli import (
     tune_command,
     worker_command,
 )
+from pvdefects.cli.arguments import help_text
 from pvdefects.cli.quiet import import_tensorflow_quietly
 from pvdefects.errors import InputWarning, UserError
 
@@ -44,17 +45,21 @@ HEAVY_COMMANDS = {
     "tune",
     "models",  # the registry builds Keras models
 }  # the commands that load TensorFlow
-app.command("train")(train_command.train)
-app.command("evaluate")(evaluate_command.evaluate)
-app.command("export")(export_command.export)
-app.command("predict")(predict_command.predict)
-app.command("score")(score_command.score)
-app.command("tune")(tune_command.tune)
-app.command("crossval")(crossval_command.crossval)
-app.command("models")(models_command.models)
-app.command("serve")(serve_command.serve)  # the challenge server (docs/server.md); Django loads lazily
-app.command("worker")(worker_command.worker)
-app.command("submit")(submit_command.submit)
+COMMANDS = {
+    "train": train_command.train,
+    "evaluate": evaluate_command.evaluate,
+    "export": export_command.export,
+    "predict": predict_command.predict,
+    "score": score_command.score,
+    "tune": tune_command.tune,
+    "crossval": crossval_command.crossval,
+    "models": models_command.models,
+    "serve": serve_command.serve,  # the challenge server (docs/server.md); Django loads lazily
+    "worker": worker_command.worker,
+    "submit": submit_command.submit,
+}
+for name, command in COMMANDS.items():
+    app.command(name, help=help_text(command))(command)
 app.add_typer(server_command.app, name="server")
 
 

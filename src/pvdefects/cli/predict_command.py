@@ -7,17 +7,13 @@ from typing import Annotated
 
 import typer
 
+from pvdefects.cli.arguments import Model
 from pvdefects.errors import UserError
 from pvdefects.layout import PREDICTIONS
 
 
 def predict(
-    model: Annotated[
-        Path,
-        typer.Argument(
-            help="A model.zip, a SavedModel folder, a .keras file or a run folder.", show_default=False
-        ),
-    ],
+    model: Model,
     images: Annotated[
         list[Path] | None, typer.Argument(help="Image files to score.", show_default=False)
     ] = None,
@@ -50,7 +46,13 @@ def predict(
 ) -> None:
     """Score images with MODEL and write filename;<class>...;<class>_score... (0/1 decisions at the
     model's tuned thresholds, then sigmoid scores). Hidden and system files in --dir are ignored
-    (._* AppleDouble twins, .DS_Store, Thumbs.db); unreadable images are named and skipped."""
+    (._* AppleDouble twins, .DS_Store, Thumbs.db); unreadable images are named and skipped.
+
+    Examples:
+
+        pvdefects predict runs/resnet18-20260101-120000/model.zip --dir cells/ --out predictions.csv
+        pvdefects predict model.zip cell0001.png cell0002.png --tta
+    """
     from rich.console import Console
     from rich.progress import Progress
 

@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pvdefects.atomic import write_json
+from pvdefects.cli.arguments import ImagesRoot, Json
 
 
 def score(
-    untrusted: Annotated[
-        Path, typer.Option("--untrusted", help="A submitted model.zip (SavedModel; see docs/security.md).")
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="A submitted model.zip, not trusted (see docs/security.md).",
+            metavar="MODEL",
+            show_default=False,
+        ),
     ],
     labels: Annotated[str, typer.Option(help="Labels CSV to score against; it never enters the sandbox.")],
-    images_root: Annotated[
-        Path | None, typer.Option(help="Folder the CSV's filenames are relative to.")
-    ] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the metrics (or the rejection) here.")
+    images_root: ImagesRoot = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the metrics (or the rejection) here as JSON.")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Wall-clock limit for the model's run, in seconds.")] = 900.0,
     trust: Annotated[
         bool, typer.Option("--i-trust-this-model", help="Run without a sandbox where bubblewrap is missing.")
     ] = False,
+    json_output: Json = False,
 ) -> None:
-    """Check, sandbox and score an untrusted model; print the same per-class table as evaluate."""
-    from pvdefects.evaluation.report import print_metrics
+    """Check, sandbox and score an untrusted model; print the same per-class table as evaluate.
+
+    A refused model gets one line on stderr and exit status 2 (and, with --out or --json, the
+    reason as "rejected" in the JSON).
+
+    Example:
+
+        pvdefects score submissions/team-a/model.zip --labels labels.csv --out team-a.json
+    """
+    from pvdefects.evaluation.report import print_metrics  # lazy: --help starts without TensorFlow
     from pvdefects.security.rejected import Rejected
     from pvdefects.security.sandbox import SandboxLimits, bubblewrap
     from pvdefects.security.score import score_untrusted
@@ -40,15 +54,22 @@ def score(
             err=True,
             fg="yellow",
         )
-    report = {"model": str(untrusted), "labels": labels, "sandboxed": sandboxed}
+    report = {"model": str(model), "labels": labels, "sandboxed": sandboxed}
     try:
         metrics = score_untrusted(
-            untrusted, labels, images_root, sandbox_limits=SandboxLimits(wall_seconds=timeout), trust=trust
+            model, labels, images_root, sandbox_limits=SandboxLimits(wall_seconds=timeout), trust=trust
         )
     except Rejected as rejection:
-        if json_out:
-            write_json(json_out, {**report, "rejected": str(rejection)})
+        report["rejected"] = str(rejection)
+        if out:
+            write_json(out, report)
+        if json_output:
+            typer.echo(json.dumps(report, indent=2))
         raise
-    print_metrics(metrics, f"{untrusted.name} ({'sandboxed' if sandboxed else 'NOT sandboxed'}) on {labels}")
-    if json_out:
-        write_json(json_out, {**report, **metrics})
+    report |= metrics
+    if out:
+        write_json(out, report)
+    if json_output:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        print_metrics(metrics, f"{model.name} ({'sandboxed' if sandboxed else 'NOT sandboxed'}) on {labels}")

@@ -39,7 +39,12 @@ def serve(
     ] = 1,
     threads: Annotated[int, typer.Option(min=1, help="Web server threads.")] = 8,
 ) -> None:
-    """Create or update the database, start the web server and the scoring workers; Ctrl-C stops them all."""
+    """Create or update the database, start the web server and the scoring workers; Ctrl-C stops them all.
+
+    Example:
+
+        pvdefects serve --data-dir /srv/challenge --host 0.0.0.0 --workers 2
+    """
     os.environ.setdefault("PVDEFECTS_ALLOWED_HOSTS", _allowed_hosts(host))
     django_for(data_dir)
     import waitress

@@ -58,7 +58,12 @@ def createuser(
     name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail's local part).")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Create an active account; its password is the first line of standard input."""
+    """Create an active account; its password is the first line of standard input.
+
+    Example:
+
+        echo 's3cret-passw0rd' | pvdefects server createuser ada@example.org --organiser
+    """
     password = sys.stdin.readline().rstrip("\n")
     django_for(data_dir)
     from django.contrib.auth.password_validation import validate_password
@@ -106,7 +111,12 @@ def challenge(
     ] = 2,
     data_dir: DataDir = None,
 ) -> None:
-    """Create a challenge, or update its settings and public test set."""
+    """Create a challenge, or update its settings and public test set.
+
+    Example:
+
+        pvdefects server challenge cells-2026 --test-labels public/labels.csv --deadline 2026-12-31
+    """
     django_for(data_dir)
     from pvdefects.server.challenges.models import Challenge
     from pvdefects.server.challenges.testsets import install_test_set
@@ -138,7 +148,12 @@ def challenge(
 
 @app.command()
 def token(email: Annotated[str, typer.Argument()], data_dir: DataDir = None) -> None:
-    """Print a new API token for the account (the old one stops working)."""
+    """Print a new API token for the account (the old one stops working).
+
+    Example:
+
+        pvdefects server token ada@example.org
+    """
     django_for(data_dir)
     from pvdefects.server.accounts.models import ApiToken
 
@@ -155,7 +170,12 @@ def team(
     baseline: Annotated[bool, typer.Option(help="An organisers' reference team: shown, not ranked.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Form a team for participants (or a baseline team), all members at once."""
+    """Form a team for participants (or a baseline team), all members at once.
+
+    Example:
+
+        pvdefects server team cells-2026 lab-a --members ada@example.org,bob@example.org
+    """
     django_for(data_dir)
     from django.db import transaction
 
@@ -180,7 +200,12 @@ def finalize(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Freeze uploads, write the manifest of the zips to rank, score them on the final set (unpublished)."""
+    """Freeze uploads, write the manifest of the zips to rank, score them on the final set (unpublished).
+
+    Example:
+
+        pvdefects server finalize cells-2026 --final-labels final/labels.csv
+    """
     django_for(data_dir)
     from pvdefects.server.submissions.finalize import finalize as run_finalisation
 
@@ -200,7 +225,12 @@ def finalize(
 
 @app.command()
 def publish(slug: Annotated[str, typer.Argument()], data_dir: DataDir = None) -> None:
-    """Make the final ranking public."""
+    """Make the final ranking public.
+
+    Example:
+
+        pvdefects server publish cells-2026
+    """
     django_for(data_dir)
     from pvdefects.server.submissions.finalize import publish as publish_final
 

@@ -76,7 +76,12 @@ def submit(
     ] = False,
     timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 3600.0,
 ) -> None:
-    """Upload a model; print its submission id (and, with --wait, its final state and scores)."""
+    """Upload a model; print its submission id (and, with --wait, its final state and scores).
+
+    Example:
+
+        pvdefects submit model.zip --server https://challenge.example.org --challenge cells-2026 --wait
+    """
     if not zip_path.is_file():
         raise UserError(f"{zip_path}: file not found")
     body, content_type = _multipart(zip_path)

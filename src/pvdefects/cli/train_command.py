@@ -56,6 +56,12 @@ def train(
     SavedModel submission, see `pvdefects export`), metrics.json, val_predictions.csv and
     pr_curves.png. Without --labels it trains on all 2,624 ELPV cells of the elpv-dataset package
     with one class, 'defective' (ELPV defect probability >= 0.5).
+
+    Examples:
+
+        pvdefects train --labels labels.csv
+        pvdefects train --labels labels.csv --model alexnet --epochs 3 --input-size 96 --name quick
+        pvdefects train --resume runs/quick --epochs 10
     """
     from pvdefects.training.resume import RunFinished
     from pvdefects.training.trainer import TrainingInterrupted

@@ -90,6 +90,11 @@ def tune(
     `pvdefects train --config`), search_space.json and plots: optimization_history.png,
     param_importances.png, slices.png, intermediate_values.png. Run the same command again
     (same --study-name) to add trials to the study.
+
+    Examples:
+
+        pvdefects tune --labels labels.csv --study-name baseline --n-trials 30
+        pvdefects tune --labels labels.csv --model resnet18 --param learning_rate=3e-4..3e-3:log
     """
     import optuna
 

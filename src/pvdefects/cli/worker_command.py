@@ -15,7 +15,12 @@ def worker(
     beat: Annotated[bool, typer.Option(help="Also run the reaper's schedule (one worker in all).")] = False,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
 ) -> None:
-    """Take scoring jobs one at a time from the broker until stopped (Ctrl-C or SIGTERM)."""
+    """Take scoring jobs one at a time from the broker until stopped (Ctrl-C or SIGTERM).
+
+    Example:
+
+        pvdefects worker --data-dir /srv/challenge
+    """
     warn_without_sandbox()
     django_for(data_dir, migrate=False)  # the web server (or any server command) migrates
     from django.conf import settings
