@@ -41,7 +41,8 @@ def test_train_then_evaluate(labels_csv, tmp_path):
     run = tmp_path / "runs" / "tiny"
     config = json.loads((run / "config.json").read_text())
     assert config["model"] == "simple_cnn" and config["epochs"] == 1 and config["labels"] == str(labels_csv)
-    assert "mean F1" in result.stdout or "mean" in result.stdout
+    assert "mean F1" in result.stdout and "exported as runs/tiny/model.zip" in result.stdout
+    assert (run / "model.zip").is_file()  # train concludes like crossval: export, then the report
 
     out = tmp_path / "metrics.json"
     result = pvdefects("evaluate", str(run), "--labels", str(labels_csv), "--out", str(out), cwd=tmp_path)

@@ -8,36 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from pvdefects.cli.training_options import ConfigFile, option, resolve_config, training_options
 from pvdefects.errors import UserError
-from pvdefects.evaluation.metrics import undefined_f1_note
-from pvdefects.evaluation.report import cell
 from pvdefects.layout import RUNS_DIR, CrossValFolder, crossval_name
-
-
-def with_interval(value: float | None, interval: list) -> str:
-    """``0.812 [0.780, 0.840]``; ``n/a`` where the value is undefined (an F1 without positives)."""
-    return "n/a" if value is None else f"{value:.3f} [{cell(interval[0])}, {cell(interval[1])}]"
-
-
-def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
-    """Per-class precision, recall, specificity and F1, each with its bootstrap interval; the mean
-    F1's rule under it where some F1 is undefined."""
-    columns = ("precision", "recall", "specificity", "f1")
-    note = undefined_f1_note(metrics)
-    table = Table(title=title, title_justify="left", caption=note and f"* {note}", caption_justify="left")
-    for header in ("class", *columns, "pos"):
-        table.add_column(header, justify="left" if header == "class" else "right")
-    for name, values in metrics["classes"].items():
-        cells = [with_interval(values[c], intervals["classes"][name][c]) for c in columns]
-        table.add_row(name, *cells, str(values["support"]))
-    table.add_section()
-    mean = with_interval(metrics["mean_f1"], intervals["mean_f1"])
-    table.add_row("mean F1" if note is None else "mean F1*", "", "", "", mean, "")
-    return table
-
 
 # Each fold validates on its own fold, so crossval sets ``fold`` itself.
 SET_BY_CROSSVAL = frozenset({"fold"})
@@ -84,7 +58,7 @@ def crossval(
     folder = CrossValFolder(runs_dir / (name or crossval_name(resolved.model)))
     console = Console()
     try:
-        result = cross_validate(
+        cross_validate(
             resolved, folder, folds, tta, bootstrap, verbose=1 if sys.stdout.isatty() else 2, console=console
         )
     except TrainingInterrupted:
@@ -93,17 +67,3 @@ def crossval(
             f" (--name {folder.root.name})."
         )
         raise typer.Exit(130) from None
-    thresholds = ", ".join(f"{t:.3f}" for t in result.thresholds)
-    console.print(
-        intervals_table(
-            result.metrics,
-            result.intervals,
-            f"out of fold, {result.summary['rows']} cells, thresholds {thresholds} (95 % bootstrap "
-            "intervals)",
-        )
-    )
-    crossfit = result.summary["out_of_fold_cross_fitted_thresholds"]["mean_f1"]
-    console.print(
-        f"mean F1 {cell(result.metrics['mean_f1'])} (thresholds tuned on the other folds: {cell(crossfit)}); "
-        f"ensemble exported as {folder.export}; metrics in {folder.metrics}"
-    )

@@ -75,8 +75,13 @@ def train(
         run = RunFolder(runs_dir / (name or run_name(resolved.model)))
     console = Console()
     try:
-        result = run_training(
-            resolved, run, resume=bool(resume), verbose=1 if sys.stdout.isatty() else 2, console=console
+        run_training(
+            resolved,
+            run,
+            resume=bool(resume),
+            verbose=1 if sys.stdout.isatty() else 2,
+            console=console,
+            conclude_run=True,
         )
     except RunFinished as finished:
         typer.echo(str(finished))  # one line, unwrapped
@@ -87,18 +92,3 @@ def train(
             f"  pvdefects train --resume {run.root}"
         )
         raise typer.Exit(130) from None
-    from pvdefects.evaluation.report import cell, print_metrics
-
-    print_metrics(
-        result.metrics,
-        f"best epoch {result.best_epoch} of {result.epochs}, tuned thresholds "
-        + ", ".join(f"{t:.2f}" for t in result.thresholds),
-        console,
-    )
-    from pvdefects.export.savedmodel import export_model
-
-    export_model(run.model, run.export)
-    console.print(
-        f"model: {run.model}, exported as {run.export}\nmean F1 {cell(result.metrics['mean_f1'])} "
-        f"(at 0.5: {cell(result.metrics_at_half['mean_f1'])}); {result.wall_seconds:.0f} s"
-    )

@@ -1,4 +1,4 @@
-"""The per-class metric table that ``train`` and ``evaluate`` print."""
+"""The per-class metric tables that ``train``, ``evaluate`` and ``crossval`` print."""
 
 from __future__ import annotations
 
@@ -36,3 +36,25 @@ def metrics_table(metrics: dict, title: str | None = None) -> Table:
 
 def print_metrics(metrics: dict, title: str | None = None, console: Console | None = None) -> None:
     (console or Console()).print(metrics_table(metrics, title))
+
+
+def with_interval(value: float | None, interval: list) -> str:
+    """``0.812 [0.780, 0.840]``; ``n/a`` where the value is undefined (an F1 without positives)."""
+    return "n/a" if value is None else f"{value:.3f} [{cell(interval[0])}, {cell(interval[1])}]"
+
+
+def intervals_table(metrics: dict, intervals: dict, title: str) -> Table:
+    """Per-class precision, recall, specificity and F1, each with its bootstrap interval; the mean
+    F1's rule under it where some F1 is undefined."""
+    columns = ("precision", "recall", "specificity", "f1")
+    note = undefined_f1_note(metrics)
+    table = Table(title=title, title_justify="left", caption=note and f"* {note}", caption_justify="left")
+    for header in ("class", *columns, "pos"):
+        table.add_column(header, justify="left" if header == "class" else "right")
+    for name, values in metrics["classes"].items():
+        cells = [with_interval(values[c], intervals["classes"][name][c]) for c in columns]
+        table.add_row(name, *cells, str(values["support"]))
+    table.add_section()
+    mean = with_interval(metrics["mean_f1"], intervals["mean_f1"])
+    table.add_row("mean F1" if note is None else "mean F1*", "", "", "", mean, "")
+    return table

@@ -28,11 +28,12 @@ from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
 from pvdefects.evaluation.bootstrap import bootstrap_intervals
 from pvdefects.evaluation.metrics import multilabel_metrics
+from pvdefects.evaluation.report import cell, intervals_table
 from pvdefects.evaluation.thresholds import tune_thresholds
-from pvdefects.export.savedmodel import export_classifier
 from pvdefects.inference.predictor import load_predictor
 from pvdefects.layout import CrossValFolder
 from pvdefects.models.saving import ModelMetadata, load_classifier
+from pvdefects.training.conclusion import conclude
 from pvdefects.training.config import TrainConfig, load_config_file
 from pvdefects.training.trainer import split_indices, train
 
@@ -123,8 +124,9 @@ def cross_validate(
     verbose: int | str = "auto",
     console: Console | None = None,
 ) -> CrossValResult:
-    """Train (or reuse) the ``folds`` fold models, evaluate them out of fold, and export their
-    ensemble with the OOF-tuned thresholds to ``<cv>/model.zip``."""
+    """Train (or reuse) the ``folds`` fold models, evaluate them out of fold, and conclude as
+    ``train`` does (:func:`~pvdefects.training.conclusion.conclude`): their ensemble, with the
+    OOF-tuned thresholds, exported to ``<cv>/model.zip``, and the report printed."""
     console = console or Console()
     started = time.perf_counter()
     configs = fold_configs(config.validate(), folds)
@@ -148,9 +150,6 @@ def cross_validate(
 
     architecture = f"{folds}-fold {config.model} ensemble" + (" with 8-view TTA" if tta else "")
     metadata = ModelMetadata(names, thresholds, architecture, config.input_size, config.normalization)
-    models = [load_classifier(folder.fold(k).model)[0] for k in range(folds)]
-    export_classifier(models, metadata, folder.export, tta=tta)
-
     summary = {
         "folds": folds,
         "tta": tta,
@@ -168,4 +167,20 @@ def cross_validate(
         "wall_seconds": time.perf_counter() - started,
     }
     write_json(folder.metrics, summary)
+    shown = ", ".join(f"{t:.3f}" for t in thresholds)
+    conclude(
+        [load_classifier(folder.fold(k).model)[0] for k in range(folds)],
+        metadata,
+        folder.export,
+        intervals_table(
+            metrics,
+            intervals,
+            f"out of fold, {len(data)} cells, thresholds {shown} (95 % bootstrap intervals)",
+        ),
+        f"mean F1 {cell(metrics['mean_f1'])} (thresholds tuned on the other folds: "
+        f"{cell(summary['out_of_fold_cross_fitted_thresholds']['mean_f1'])}); ensemble exported as "
+        f"{folder.export}; metrics in {folder.metrics}",
+        console,
+        tta=tta,
+    )
     return CrossValResult(folder, thresholds, metrics, intervals, scores, summary)

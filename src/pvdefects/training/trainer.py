@@ -26,10 +26,11 @@ from pvdefects.decisions import apply_thresholds, sigmoid
 from pvdefects.errors import InputWarning
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import plot_history, plot_precision_recall, read_history
+from pvdefects.evaluation.report import cell, metrics_table
 from pvdefects.evaluation.thresholds import tune_thresholds
 from pvdefects.layout import RunFolder
 from pvdefects.models import create_model
-from pvdefects.models.saving import ModelMetadata, save_classifier
+from pvdefects.models.saving import ModelMetadata, load_classifier, save_classifier
 from pvdefects.training.callbacks import (
     EMAWeights,
     HistoryPlot,
@@ -37,6 +38,7 @@ from pvdefects.training.callbacks import (
     ResumableEarlyStopping,
     ValidationPass,
 )
+from pvdefects.training.conclusion import conclude
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
@@ -152,6 +154,7 @@ def train(
     data: Dataset | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     keep_backup: bool = True,
+    conclude_run: bool = False,
 ) -> TrainResult:
     """Train ``config`` into ``run``; with ``resume``, continue from its last checkpointed epoch
     (:class:`~pvdefects.training.resume.RunFinished` if a finished run is given no more epochs).
@@ -160,6 +163,9 @@ def train(
     (``pvdefects tune`` uses this to report the validation curve to Optuna's pruner). ``keep_backup``
     keeps the last epoch's state (weights and optimizer, three times the model's size for Adam) after
     training, so that ``--resume`` can add epochs; runs that are never resumed drop it.
+    ``conclude_run`` ends the run as ``pvdefects train`` does, with ``model.zip`` and the report
+    (:func:`~pvdefects.training.conclusion.conclude`, as a cross-validation ends); folds and trials
+    leave that to their cross-validation or study.
     """
     console = console or Console()
     started = time.perf_counter()
@@ -260,6 +266,20 @@ def train(
         wall_seconds=time.perf_counter() - started,
     )
     write_outputs(result, val_set, scores)
+    if conclude_run:
+        thresholds_text = ", ".join(f"{t:.2f}" for t in thresholds)
+        conclude(
+            [load_classifier(run.model)[0]],
+            metadata,
+            run.export,
+            metrics_table(
+                metrics,
+                f"best epoch {result.best_epoch} of {result.epochs}, tuned thresholds {thresholds_text}",
+            ),
+            f"model: {run.model}, exported as {run.export}\nmean F1 {cell(metrics['mean_f1'])} "
+            f"(at 0.5: {cell(at_half['mean_f1'])}); {result.wall_seconds:.0f} s",
+            console,
+        )
     return result
 
 

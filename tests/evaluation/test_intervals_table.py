@@ -3,9 +3,9 @@
 import numpy as np
 from rich.console import Console
 
-from pvdefects.cli.crossval_command import intervals_table
 from pvdefects.evaluation.bootstrap import bootstrap_intervals
 from pvdefects.evaluation.metrics import multilabel_metrics
+from pvdefects.evaluation.report import intervals_table
 
 
 def test_undefined_f1_shows_as_na_and_the_means_rule_is_stated():

@@ -1,0 +1,36 @@
+"""How every training story ends: the ``model.zip`` export and the report on screen.
+
+``train`` (one model, validated on its split) and ``crossval`` (the fold models' ensemble,
+validated out of fold) end the same way, through :func:`conclude`: their models are exported as
+one checked SavedModel submission, then their table and a line saying where everything is are
+printed. Folds and trials train without concluding: their cross-validation or study concludes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+from rich.console import Console
+from rich.table import Table
+
+from pvdefects.export.savedmodel import export_classifier
+from pvdefects.models.saving import ModelMetadata
+
+
+def conclude(
+    models: Sequence[keras.Model],
+    metadata: ModelMetadata,
+    export: Path,
+    table: Table,
+    summary: str,
+    console: Console,
+    tta: bool = False,
+) -> Path:
+    """Export ``models`` (one, or an ensemble averaged with ``tta`` over the 8 dihedral views) with
+    ``metadata`` to ``export``, then print ``table`` and ``summary``; returns the zip's path."""
+    export_classifier(list(models), metadata, export, tta=tta)
+    console.print(table)
+    console.print(summary, highlight=False)
+    return export
