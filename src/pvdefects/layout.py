@@ -10,6 +10,8 @@ files) finds the same ones.
 ``pvdefects export``        the run's ``model.zip`` (or ``--out``)
 ``pvdefects predict``       ``predictions.csv`` (or ``--out``)
 ``pvdefects evaluate``      ``evaluation.json`` (or ``--out``); ``score`` writes only with ``--out``
+``pvdefects explain``       ``explanations/`` (or ``--out``): a heatmap PNG per image and class, scores.csv
+``pvdefects report``        the run's ``report.html`` (or ``--out``); ``train`` writes it too
 ==========================  =============================================================
 """
 
@@ -23,6 +25,7 @@ RUNS_DIR = Path("runs")  # run and cross-validation folders
 STUDIES_DIR = Path("studies")
 PREDICTIONS = Path("predictions.csv")
 EVALUATION = Path("evaluation.json")
+EXPLANATIONS = Path("explanations")
 
 
 def _now() -> str:
@@ -59,6 +62,7 @@ class RunFolder:
     metrics = property(lambda self: self.root / "metrics.json")
     predictions = property(lambda self: self.root / "val_predictions.csv")
     thresholds_plot = property(lambda self: self.root / "pr_curves.png")
+    report = property(lambda self: self.root / "report.html")  # pvdefects report
 
     def create(self) -> None:
         (self.root / "checkpoints").mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Training curves as a PNG: people read curves faster than tables."""
+"""Training curves, precision-recall and F1-threshold curves as PNGs: people read curves faster than
+tables. ``out_png`` may be a path or a binary file object (the HTML report inlines them)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import csv
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
+
+from pvdefects.evaluation.metrics import class_metrics  # noqa: E402
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -64,6 +68,28 @@ def plot_precision_recall(truth, scores, thresholds, class_names, out_png: Path)
             label=f"threshold {thresholds[c]:.2f}",
         )
         ax.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+def f1_against_threshold(truth: np.ndarray, scores: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """F1 of one class's 0/1 ``truth`` when deciding ``scores >= t`` for each threshold ``t`` of
+    ``grid``: ``[len(grid)]``, NaN where undefined (no positives, none predicted; see metrics.py)."""
+    return np.array([np.nan if (f1 := class_metrics(truth, scores >= t)["f1"]) is None else f1 for t in grid])
+
+
+def plot_f1_against_threshold(truth, scores, thresholds, class_names, out_png) -> None:
+    """F1 of each class against the decision threshold (0 to 1), the tuned threshold and 0.5 marked:
+    how much F1 a threshold moved by a little would cost."""
+    grid = np.linspace(0, 1, 201)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for c, name in enumerate(class_names):
+        (line,) = ax.plot(grid, f1_against_threshold(truth[:, c], scores[:, c], grid), label=name)
+        ax.axvline(thresholds[c], color=line.get_color(), linestyle="--", linewidth=1)
+    ax.axvline(0.5, color="gray", linestyle=":", linewidth=1, label="0.5")
+    ax.set(title="F1 against threshold (dashed: tuned)", xlabel="threshold", ylabel="F1", ylim=(0, 1.02))
+    ax.legend()
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from pvdefects.data.pipeline import inference_dataset
@@ -21,7 +22,7 @@ from pvdefects.decisions import apply_thresholds, sigmoid
 from pvdefects.errors import UserError
 from pvdefects.inference.savedmodel import load_submission
 from pvdefects.inference.tta import dihedral_views
-from pvdefects.models.saving import load_classifier
+from pvdefects.models.saving import ModelMetadata, load_classifier
 
 # float32 [B, H, W, 1] pixels 0-255 -> (0/1 decisions [B, C], sigmoid scores [B, C])
 BatchFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -61,16 +62,20 @@ class Predictor:
         return self.predict(images, batch_size)[1]
 
 
-def keras_predictor(path: Path) -> Predictor:
-    model, metadata = load_classifier(path)
+def classifier_predictor(model: keras.Model, metadata: ModelMetadata, source: str | Path) -> Predictor:
+    """A loaded Keras classifier (``model`` outputs logits) with its class names and thresholds."""
 
     def run_batch(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scores = sigmoid(np.asarray(model(batch, training=False)))
         return apply_thresholds(scores, metadata.thresholds), scores
 
     return Predictor(
-        metadata.class_names, metadata.thresholds, run_batch, f"{metadata.architecture} ({path})"
+        metadata.class_names, metadata.thresholds, run_batch, f"{metadata.architecture} ({source})"
     )
+
+
+def keras_predictor(path: Path) -> Predictor:
+    return classifier_predictor(*load_classifier(path), path)
 
 
 def savedmodel_predictor(path: Path) -> Predictor:

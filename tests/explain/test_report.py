@@ -1,0 +1,149 @@
+"""The HTML report of a run: its gallery holds the errors the metrics count, and it opens offline in a
+real browser without errors or requests."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import keras
+import numpy as np
+import pytest
+from conftest import write_dataset
+
+from pvdefects.data.predictions import read_predictions, write_predictions
+from pvdefects.data.sources import load_dataset
+from pvdefects.decisions import apply_thresholds
+from pvdefects.errors import UserError
+from pvdefects.evaluation.metrics import multilabel_metrics
+from pvdefects.explain.report import FALSE_NEGATIVE, FALSE_POSITIVE, gallery_rows, report_html, write_report
+from pvdefects.layout import RunFolder
+from pvdefects.models import create_model
+from pvdefects.models.saving import ModelMetadata, load_classifier, save_classifier
+from pvdefects.training.config import TrainConfig
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+FIGURE = re.compile(
+    r"<figure class='error' data-class='([^']*)' data-kind='([^']*)' data-filename='([^']*)'>"
+)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> RunFolder:
+    """A run folder as ``train`` leaves it, made without training: an untrained simple_cnn and, as
+    its validation predictions on 24 cells, seeded random scores, so that both classes have false
+    positives and false negatives at the thresholds 0.5 and 0.4."""
+    folder = tmp_path_factory.mktemp("report")
+    labels_csv = write_dataset(folder / "cells", n=24, size=48)
+    run = RunFolder(folder / "run")
+    run.create()
+    TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32).save(run.config)
+    run.history.write_text(
+        "epoch,loss,val_loss,val_f1_crack,val_mean_f1\n0,0.9,0.8,0.4,0.3\n1,0.7,0.75,0.5,0.4\n"
+    )
+    keras.utils.set_random_seed(0)
+    model = create_model("simple_cnn", 2, input_size=32)
+    data = load_dataset(labels_csv)
+    scores = np.random.default_rng(0).uniform(0, 1, data.labels.shape)
+    thresholds = [0.5, 0.4]
+    write_predictions(run.predictions, data.table.filenames, data.class_names, data.labels, scores)
+    save_classifier(model, ModelMetadata(data.class_names, thresholds, "simple_cnn", 32), run.model)
+    return run
+
+
+def expected_errors(run: RunFolder) -> set[tuple[str, str, str]]:
+    """(class, kind, filename) of every error of the run's validation predictions at its thresholds."""
+    filenames, names, truth, scores = read_predictions(run.predictions)
+    decisions = apply_thresholds(scores, load_classifier(run.model)[1].thresholds)
+    errors = set()
+    for c, name in enumerate(names):
+        for row in np.flatnonzero(decisions[:, c] != truth[:, c]):
+            kind = FALSE_POSITIVE if decisions[row, c] else FALSE_NEGATIVE
+            errors.add((name, kind, filenames[row]))
+    return errors
+
+
+def test_the_gallery_holds_exactly_the_errors_the_metrics_count(run):
+    page = report_html(run, gallery_size=100)
+    shown = FIGURE.findall(page)
+    assert len(shown) == len(set(shown)) and set(shown) == expected_errors(run)
+
+    filenames, names, truth, scores = read_predictions(run.predictions)
+    metrics = multilabel_metrics(
+        truth, apply_thresholds(scores, load_classifier(run.model)[1].thresholds), names
+    )
+    for name in names:
+        for kind, count in ((FALSE_POSITIVE, "fp"), (FALSE_NEGATIVE, "fn")):
+            total = metrics["classes"][name][count]
+            assert total > 0 and sum(1 for c, k, _ in shown if (c, k) == (name, kind)) == total
+    assert page.count("data:image/png;base64,") == 2 * len(shown) + 3  # cell + heatmap each; 3 plots
+    for section in ("Per-class metrics", "at 0.5", "Confusion counts", "Precision-recall", "F1 against"):
+        assert section in page
+    assert "<td>model</td><td>&quot;simple_cnn&quot;</td>" in page  # the resolved config
+
+
+def test_the_gallery_shows_the_worst_errors_first():
+    truth = np.array([[0], [0], [0], [1], [1], [1], [0]])
+    scores = np.array([[0.6], [0.9], [0.7], [0.1], [0.3], [0.8], [0.2]])
+    decisions = apply_thresholds(scores, [0.5])
+    rows = gallery_rows(truth, decisions, scores, size=2)[0]
+    assert rows[FALSE_POSITIVE] == [1, 2]  # the negatives scored highest (0.9, 0.7; not 0.6)
+    assert rows[FALSE_NEGATIVE] == [3, 4]  # the positives scored lowest (0.1, 0.3)
+
+
+def test_a_labels_csv_reports_on_its_cells(run, tmp_path):
+    labels_csv = write_dataset(tmp_path / "other", n=10, size=40, seed=5)
+    page = report_html(run, labels=labels_csv)
+    assert "10 cells of" in page
+    other = tmp_path / "three_classes.csv"
+    other.write_text("filename;crack;inactive;dirt\nimages/cell0000.png;0;0;1\n")
+    with pytest.raises(UserError, match="do not match the model's"):
+        report_html(run, labels=other)
+    with pytest.raises(UserError, match="no model.keras"):
+        report_html(RunFolder(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright (nothing downloaded); skipped where absent, failed in CI."""
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = f"the report's browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must provide it (.ci/run installs it)", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_the_report_opens_offline_in_chromium(run, browser, tmp_path):
+    path = write_report(run, out=tmp_path / "report.html", gallery_size=3)
+    page = browser.new_page()
+    messages, requests = [], []
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"page error: {error}"))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(path.as_uri(), wait_until="load")
+
+    assert not [m for m in messages if m.startswith(("error", "warning", "page error"))], messages
+    assert [url for url in requests if not url.startswith("data:")] == [path.as_uri()]
+    images = page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth > 0)")
+    assert images and all(images), "every inlined image decodes"
+    assert page.locator("figure.error").count() == len(FIGURE.findall(path.read_text()))
+    screenshot = tmp_path / "report.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 10_000
+    page.close()
