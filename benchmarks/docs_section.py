@@ -6,7 +6,19 @@ import re
 from pathlib import Path
 
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-TITLE = "# Benchmarks\n\nEach section is written by the script it names; rerun the script to refresh it.\n"
+# The page holds only generated sections; what was learnt from the runs, written by hand, goes to a
+# dated file of docs/notes/, which this header points to.
+TITLE = (
+    "# Benchmarks\n\nEach section is written by the script it names; rerun the script to refresh it. Notes "
+    "written by hand about these runs (how they were run, what they showed, earlier runs) are in the dated "
+    "files of [docs/notes](notes/), e.g. [2026-11-29](notes/2026-11-29-benchmarks.md).\n"
+)
+SECTION = re.compile(r"<!-- begin (\S+) -->.*?<!-- end \1 -->", re.S)
+
+
+def sections(text: str) -> list[str]:
+    """The generated sections of a page, markers included, in order."""
+    return [match.group(0) for match in SECTION.finditer(text)]
 
 
 def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
