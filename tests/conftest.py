@@ -7,6 +7,7 @@ for a small network to pick up within a few steps.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -58,3 +59,43 @@ def shared_labels() -> Path:
     if not SHARED_LABELS.exists():
         pytest.skip(f"shared labels absent: {SHARED_LABELS} (../shared/data/solar-cells/labels.csv)")
     return SHARED_LABELS
+
+
+def untrained_run(folder: Path, labels_csv: Path, thresholds=(0.5, 0.4)):
+    """A run folder as ``pvdefects train`` leaves it for ``report`` and ``explain``, made without
+    training: an untrained simple_cnn (32 px) as model.keras, config.json, a two-epoch history and,
+    as the validation predictions of every cell of ``labels_csv``, seeded random scores, so that both
+    classes have false positives and false negatives at ``thresholds``."""
+    import keras
+
+    from pvdefects.data.predictions import write_predictions
+    from pvdefects.data.sources import open_labels
+    from pvdefects.layout import RunFolder
+    from pvdefects.models import create_model
+    from pvdefects.models.saving import ModelMetadata, save_classifier
+    from pvdefects.training.config import TrainConfig
+
+    run = RunFolder(folder)
+    run.create()
+    TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32).save(run.config)
+    run.history.write_text(
+        "epoch,loss,val_loss,val_f1_crack,val_mean_f1\n0,0.9,0.8,0.4,0.3\n1,0.7,0.75,0.5,0.4\n"
+    )
+    table, _ = open_labels(labels_csv)
+    scores = np.random.default_rng(0).uniform(0, 1, table.labels.shape)
+    write_predictions(run.predictions, table.filenames, table.class_names, table.labels, scores)
+    keras.utils.set_random_seed(0)
+    model = create_model("simple_cnn", len(table.class_names), input_size=32)
+    save_classifier(model, ModelMetadata(table.class_names, list(thresholds), "simple_cnn", 32), run.model)
+    return run
+
+
+def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """``pvdefects ARGS...`` in this process: (exit status, stdout, stderr)."""
+    from pvdefects.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["pvdefects", *map(str, args)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code or 0, captured.out, captured.err

@@ -6,21 +6,17 @@ from __future__ import annotations
 import os
 import re
 
-import keras
 import numpy as np
 import pytest
-from conftest import write_dataset
+from conftest import untrained_run, write_dataset
 
-from pvdefects.data.predictions import read_predictions, write_predictions
-from pvdefects.data.sources import load_dataset
+from pvdefects.data.predictions import read_predictions
 from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.explain.report import FALSE_NEGATIVE, FALSE_POSITIVE, gallery_rows, report_html, write_report
 from pvdefects.layout import RunFolder
-from pvdefects.models import create_model
-from pvdefects.models.saving import ModelMetadata, load_classifier, save_classifier
-from pvdefects.training.config import TrainConfig
+from pvdefects.models.saving import load_classifier
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,25 +36,9 @@ FIGURE = re.compile(
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> RunFolder:
-    """A run folder as ``train`` leaves it, made without training: an untrained simple_cnn and, as
-    its validation predictions on 24 cells, seeded random scores, so that both classes have false
-    positives and false negatives at the thresholds 0.5 and 0.4."""
+    """A run on 24 cells with false positives and false negatives of both classes (:func:`untrained_run`)."""
     folder = tmp_path_factory.mktemp("report")
-    labels_csv = write_dataset(folder / "cells", n=24, size=48)
-    run = RunFolder(folder / "run")
-    run.create()
-    TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32).save(run.config)
-    run.history.write_text(
-        "epoch,loss,val_loss,val_f1_crack,val_mean_f1\n0,0.9,0.8,0.4,0.3\n1,0.7,0.75,0.5,0.4\n"
-    )
-    keras.utils.set_random_seed(0)
-    model = create_model("simple_cnn", 2, input_size=32)
-    data = load_dataset(labels_csv)
-    scores = np.random.default_rng(0).uniform(0, 1, data.labels.shape)
-    thresholds = [0.5, 0.4]
-    write_predictions(run.predictions, data.table.filenames, data.class_names, data.labels, scores)
-    save_classifier(model, ModelMetadata(data.class_names, thresholds, "simple_cnn", 32), run.model)
-    return run
+    return untrained_run(folder / "run", write_dataset(folder / "cells", n=24, size=48))
 
 
 def expected_errors(run: RunFolder) -> set[tuple[str, str, str]]:

@@ -14,9 +14,11 @@ import typer
 from pvdefects.cli import (
     crossval_command,
     evaluate_command,
+    explain_command,
     export_command,
     models_command,
     predict_command,
+    report_command,
     score_command,
     serve_command,
     server_command,
@@ -44,6 +46,8 @@ HEAVY_COMMANDS = {
     "score",
     "tune",
     "models",  # the registry builds Keras models
+    "explain",
+    "report",
 }  # the commands that load TensorFlow
 COMMANDS = {
     "train": train_command.train,
@@ -53,6 +57,8 @@ COMMANDS = {
     "score": score_command.score,
     "tune": tune_command.tune,
     "crossval": crossval_command.crossval,
+    "explain": explain_command.explain,
+    "report": report_command.report,
     "models": models_command.models,
     "serve": serve_command.serve,  # the challenge server (docs/server.md); Django loads lazily
     "worker": worker_command.worker,
