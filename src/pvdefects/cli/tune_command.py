@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from pvdefects.atomic import write_text
 from pvdefects.cli.training_options import resolve_config, training_options
 from pvdefects.errors import UserError
 from pvdefects.layout import STUDIES_DIR, StudyFolder
@@ -98,7 +99,6 @@ def tune(
     """
     import optuna
 
-    from pvdefects.atomic import write_text
     from pvdefects.data.sources import load_dataset
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.tuning.report import write_report
