@@ -40,6 +40,7 @@ def test_train_then_evaluate(labels_csv, tmp_path):
     assert result.returncode == 0, result.stderr
     run = tmp_path / "runs" / "tiny"
     config = json.loads((run / "config.json").read_text())
+    assert (run / "report.html").is_file() and "report: runs/tiny/report.html" in result.stdout
     assert config["model"] == "simple_cnn" and config["epochs"] == 1 and config["labels"] == str(labels_csv)
     assert "mean F1" in result.stdout and "exported as runs/tiny/model.zip" in result.stdout
     assert (run / "model.zip").is_file()  # train concludes like crossval: export, then the report

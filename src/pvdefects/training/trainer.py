@@ -163,9 +163,9 @@ def train(
     (``pvdefects tune`` uses this to report the validation curve to Optuna's pruner). ``keep_backup``
     keeps the last epoch's state (weights and optimizer, three times the model's size for Adam) after
     training, so that ``--resume`` can add epochs; runs that are never resumed drop it.
-    ``conclude_run`` ends the run as ``pvdefects train`` does, with ``model.zip`` and the report
-    (:func:`~pvdefects.training.conclusion.conclude`, as a cross-validation ends); folds and trials
-    leave that to their cross-validation or study.
+    ``conclude_run`` ends the run as ``pvdefects train`` does, with ``model.zip``, ``report.html``
+    and the table (:func:`~pvdefects.training.conclusion.conclude`, as a cross-validation ends);
+    folds and trials leave that to their cross-validation or study.
     """
     console = console or Console()
     started = time.perf_counter()
@@ -279,6 +279,7 @@ def train(
             f"model: {run.model}, exported as {run.export}\nmean F1 {cell(metrics['mean_f1'])} "
             f"(at 0.5: {cell(at_half['mean_f1'])}); {result.wall_seconds:.0f} s",
             console,
+            report_run=run,
         )
     return result
 
