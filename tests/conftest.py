@@ -61,11 +61,12 @@ def shared_labels() -> Path:
     return SHARED_LABELS
 
 
-def untrained_run(folder: Path, labels_csv: Path, thresholds=(0.5, 0.4)):
-    """A run folder as ``pvdefects train`` leaves it for ``report`` and ``explain``, made without
-    training: an untrained simple_cnn (32 px) as model.keras, config.json, a two-epoch history and,
-    as the validation predictions of every cell of ``labels_csv``, seeded random scores, so that both
-    classes have false positives and false negatives at ``thresholds``."""
+def write_untrained_run(folder: Path, n: int, size: int, thresholds=(0.5, 0.4)):
+    """A run folder ``folder/run`` as ``pvdefects train`` leaves it for ``report`` and ``explain``,
+    made without training, for ``n`` synthetic cells in ``folder/cells`` (:func:`write_dataset`): an
+    untrained simple_cnn (32 px) as model.keras, config.json, a two-epoch history and, as the
+    validation predictions of every cell, seeded random scores, so that both classes have false
+    positives and false negatives at ``thresholds``."""
     import keras
 
     from pvdefects.data.predictions import write_predictions
@@ -75,7 +76,8 @@ def untrained_run(folder: Path, labels_csv: Path, thresholds=(0.5, 0.4)):
     from pvdefects.models.saving import ModelMetadata, save_classifier
     from pvdefects.training.config import TrainConfig
 
-    run = RunFolder(folder)
+    labels_csv = write_dataset(folder / "cells", n=n, size=size)
+    run = RunFolder(folder / "run")
     run.create()
     TrainConfig(labels=str(labels_csv), model="simple_cnn", input_size=32).save(run.config)
     run.history.write_text(
@@ -90,12 +92,22 @@ def untrained_run(folder: Path, labels_csv: Path, thresholds=(0.5, 0.4)):
     return run
 
 
-def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """``pvdefects ARGS...`` in this process: (exit status, stdout, stderr)."""
+@pytest.fixture(scope="session")
+def untrained_run():
+    """:func:`write_untrained_run`, for tests of reports and heatmaps that need no trained model."""
+    return write_untrained_run
+
+
+@pytest.fixture
+def pvdefects_cli(monkeypatch, capsys):
+    """``pvdefects_cli(*args)`` runs ``pvdefects ARGS...`` in this process: (exit status, stdout, stderr)."""
     from pvdefects.cli.main import main
 
-    monkeypatch.setattr(sys, "argv", ["pvdefects", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
+    def run(*args) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["pvdefects", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        captured = capsys.readouterr()
+        return exit_info.value.code or 0, captured.out, captured.err
+
+    return run

@@ -7,7 +7,6 @@ import zipfile
 import keras
 import numpy as np
 import pytest
-from conftest import run_cli, untrained_run, write_dataset
 from PIL import Image
 
 from pvdefects.data.predictions import read_predictions
@@ -15,17 +14,14 @@ from pvdefects.models.saving import ModelMetadata, save_classifier
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("explain")
-    return untrained_run(folder / "run", write_dataset(folder / "cells", n=4, size=48))
+def run(tmp_path_factory, untrained_run):
+    return untrained_run(tmp_path_factory.mktemp("explain"), n=4, size=48)
 
 
-def test_heatmaps_and_scores(run, tmp_path, monkeypatch, capsys):
+def test_heatmaps_and_scores(run, tmp_path, pvdefects_cli):
     images = sorted((run.root.parent / "cells" / "images").glob("*.png"))[:3]
     out = tmp_path / "heatmaps"
-    code, stdout, _ = run_cli(
-        monkeypatch, capsys, "explain", run.root, *images, "--out", out, "--batch-size", 2
-    )
+    code, stdout, _ = pvdefects_cli("explain", run.root, *images, "--out", out, "--batch-size", 2)
     assert code == 0 and "wrote 6 heatmaps of 3 images" in stdout
     for image in images:
         for name in ("crack", "inactive"):
@@ -35,9 +31,7 @@ def test_heatmaps_and_scores(run, tmp_path, monkeypatch, capsys):
     assert filenames == [str(image) for image in images] and names == ["crack", "inactive"]
     np.testing.assert_array_equal(decisions, scores >= np.array([[0.5, 0.4]]))
 
-    code, stdout, _ = run_cli(
-        monkeypatch, capsys, "explain", run.model, images[0], "--out", out, "--class", "crack"
-    )
+    code, stdout, _ = pvdefects_cli("explain", run.model, images[0], "--out", out, "--class", "crack")
     assert code == 0 and "wrote 1 heatmap of 1 image (crack)" in stdout
 
 
@@ -69,7 +63,7 @@ def savedmodel_zip(path):
         ),
     ],
 )
-def test_bad_input_is_one_line(run, tmp_path, monkeypatch, capsys, case, message):
+def test_bad_input_is_one_line(run, tmp_path, pvdefects_cli, case, message):
     image = next((run.root.parent / "cells" / "images").glob("*.png"))
     model, extra = run.root, []
     if case == "missing image":
@@ -83,6 +77,6 @@ def test_bad_input_is_one_line(run, tmp_path, monkeypatch, capsys, case, message
     else:
         model = savedmodel_zip(tmp_path / "model.zip")
     out = tmp_path / "out"
-    code, _, stderr = run_cli(monkeypatch, capsys, "explain", model, image, "--out", out, *extra)
+    code, _, stderr = pvdefects_cli("explain", model, image, "--out", out, *extra)
     assert code == 2 and message in stderr and stderr.count("\n") == 1, stderr
     assert not out.exists()  # nothing written

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import run_cli, untrained_run, write_dataset
-
 from pvdefects.data.predictions import read_predictions
 from pvdefects.decisions import apply_thresholds
 
 
-def test_report_of_a_run(tmp_path, monkeypatch, capsys):
-    run = untrained_run(tmp_path / "run", write_dataset(tmp_path / "cells", n=8, size=40))
-    code, stdout, _ = run_cli(monkeypatch, capsys, "report", run.root, "--gallery", 1)
+def test_report_of_a_run(tmp_path, untrained_run, pvdefects_cli):
+    run = untrained_run(tmp_path, n=8, size=40)
+    code, stdout, _ = pvdefects_cli("report", run.root, "--gallery", 1)
     assert code == 0 and stdout.strip() == f"wrote {run.report}"
     _, _, truth, scores = read_predictions(run.predictions)
     decisions = apply_thresholds(scores, [0.5, 0.4])
@@ -19,9 +17,7 @@ def test_report_of_a_run(tmp_path, monkeypatch, capsys):
     ).any(axis=0).sum()
     assert run.report.read_text().count("<figure class='error'") == kinds_with_errors  # 1 per class and kind
 
-    code, _, stderr = run_cli(
-        monkeypatch, capsys, "report", run.root, "--out", tmp_path / "absent" / "r.html"
-    )
+    code, _, stderr = pvdefects_cli("report", run.root, "--out", tmp_path / "absent" / "r.html")
     assert code == 2 and "absent: folder not found (for --out)" in stderr
-    code, _, stderr = run_cli(monkeypatch, capsys, "report", tmp_path / "cells")
+    code, _, stderr = pvdefects_cli("report", tmp_path / "cells")
     assert code == 2 and "no model.keras; not a finished run folder" in stderr

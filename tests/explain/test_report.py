@@ -8,7 +8,6 @@ import re
 
 import numpy as np
 import pytest
-from conftest import untrained_run, write_dataset
 
 from pvdefects.data.predictions import read_predictions
 from pvdefects.decisions import apply_thresholds
@@ -35,10 +34,9 @@ FIGURE = re.compile(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> RunFolder:
-    """A run on 24 cells with false positives and false negatives of both classes (:func:`untrained_run`)."""
-    folder = tmp_path_factory.mktemp("report")
-    return untrained_run(folder / "run", write_dataset(folder / "cells", n=24, size=48))
+def run(tmp_path_factory, untrained_run) -> RunFolder:
+    """A run on 24 cells with false positives and false negatives of both classes."""
+    return untrained_run(tmp_path_factory.mktemp("report"), n=24, size=48)
 
 
 def expected_errors(run: RunFolder) -> set[tuple[str, str, str]]:
@@ -81,10 +79,9 @@ def test_the_gallery_shows_the_worst_errors_first():
     assert rows[FALSE_NEGATIVE] == [3, 4]  # the positives scored lowest (0.1, 0.3)
 
 
-def test_a_labels_csv_reports_on_its_cells(run, tmp_path):
-    labels_csv = write_dataset(tmp_path / "other", n=10, size=40, seed=5)
+def test_a_labels_csv_reports_on_its_cells(run, labels_csv, tmp_path):
     page = report_html(run, labels=labels_csv)
-    assert "10 cells of" in page
+    assert f"40 cells of {labels_csv}" in page
     other = tmp_path / "three_classes.csv"
     other.write_text("filename;crack;inactive;dirt\nimages/cell0000.png;0;0;1\n")
     with pytest.raises(UserError, match="do not match the model's"):
