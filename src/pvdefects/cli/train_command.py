@@ -53,9 +53,10 @@ def train(
 
     The run folder holds config.json, history.csv, curves.png, TensorBoard logs, checkpoints, the
     best model as model.keras (with its tuned per-class thresholds inside) and as model.zip (the
-    SavedModel submission, see `pvdefects export`), metrics.json, val_predictions.csv and
-    pr_curves.png. Without --labels it trains on all 2,624 ELPV cells of the elpv-dataset package
-    with one class, 'defective' (ELPV defect probability >= 0.5).
+    SavedModel submission, see `pvdefects export`), metrics.json, val_predictions.csv,
+    pr_curves.png and report.html (the run on one page, see `pvdefects report`). Without --labels
+    it trains on all 2,624 ELPV cells of the elpv-dataset package with one class, 'defective'
+    (ELPV defect probability >= 0.5).
 
     Examples:
 
