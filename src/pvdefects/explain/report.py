@@ -253,7 +253,7 @@ def report_html(
     at_half = multilabel_metrics(cells.truth, apply_thresholds(cells.scores, [0.5] * len(names)), names)
     curves = plot_uri(lambda out: plot_history(run.history, out)) if run.history.is_file() else None
     tuned = ", ".join(f"{name} {t:.3f}" for name, t in zip(names, thresholds))
-    title = html.escape(f"pvdefects report: {run.root.name}")
+    title = html.escape(f"pvdefects report: {run.root.resolve().name}")
     sections = [
         f"<h1>{title}</h1>",
         f"<p>{html.escape(metadata.architecture)}, input {metadata.input_size} px, "
