@@ -31,8 +31,12 @@ def test_heatmaps_and_scores(run, tmp_path, pvdefects_cli):
     assert filenames == [str(image) for image in images] and names == ["crack", "inactive"]
     np.testing.assert_array_equal(decisions, scores >= np.array([[0.5, 0.4]]))
 
-    code, stdout, _ = pvdefects_cli("explain", run.model, images[0], "--out", out, "--class", "crack")
+    plain = np.asarray(Image.open(out / f"{images[0].stem}.crack.png"))
+    code, stdout, _ = pvdefects_cli(
+        "explain", run.model, images[0], "--out", out, "--class", "crack", "--method", "gradcam++"
+    )
     assert code == 0 and "wrote 1 heatmap of 1 image (crack)" in stdout
+    assert not np.array_equal(np.asarray(Image.open(out / f"{images[0].stem}.crack.png")), plain)
 
 
 def dense_model(path):
@@ -56,6 +60,7 @@ def savedmodel_zip(path):
         ("missing image", "absent.png: image not found"),
         ("unknown class", "unknown class 'dirt'; the model's classes: crack, inactive (or all)"),
         ("unknown layer", "has no layer 'conv9'"),
+        ("unknown method", "unknown --method 'lime'; choose one of: gradcam, gradcam++"),
         ("no convolution", "has no convolutional layer"),
         (
             "model.zip",
@@ -72,6 +77,8 @@ def test_bad_input_is_one_line(run, tmp_path, pvdefects_cli, case, message):
         extra = ["--class", "dirt"]
     elif case == "unknown layer":
         extra = ["--layer", "conv9"]
+    elif case == "unknown method":
+        extra = ["--method", "lime"]
     elif case == "no convolution":
         model = dense_model(tmp_path / "dense.keras")
     else:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pvdefects.errors import UserError
-from pvdefects.explain.gradcam import gradcam, target_layer_name
+from pvdefects.explain.gradcam import METHODS, gradcam, target_layer_name
 from pvdefects.models import create_model
 from pvdefects.models.preprocessing import preprocessing_block
 
@@ -52,14 +52,15 @@ def square_detector() -> keras.Model:
     return train_square_detector()
 
 
-def test_the_heatmap_peaks_inside_the_square(square_detector):
+@pytest.mark.parametrize("method", METHODS)
+def test_the_heatmap_peaks_inside_the_square(square_detector, method):
     cells, labels, corners = square_cells(16, np.random.default_rng(1))
     positives = np.flatnonzero(labels[:, 0])
     logits = np.asarray(square_detector(cells, training=False))[:, 0]
     assert (logits[positives] > 0).all() and (logits[labels[:, 0] == 0] < 0).all(), "the model must work"
 
     assert target_layer_name(square_detector) == "conv2_relu"
-    heatmaps = gradcam(square_detector, cells[positives], 0, batch_size=3)
+    heatmaps = gradcam(square_detector, cells[positives], 0, batch_size=3, method=method)
     assert heatmaps.shape == (len(positives), SIZE, SIZE) and heatmaps.dtype == np.float32
     assert heatmaps.min() >= 0 and np.allclose(heatmaps.max(axis=(1, 2)), 1)
     for heatmap, (top, left) in zip(heatmaps, corners[positives]):
@@ -112,6 +113,8 @@ def test_another_layer_by_name_and_errors():
         gradcam(model, cells, 0, layer="avg_pool")
     with pytest.raises(UserError, match="class index 2 out of range"):
         gradcam(model, cells, 2)
+    with pytest.raises(UserError, match="unknown method 'lime'"):
+        gradcam(model, cells, 0, method="lime")
     inputs = keras.Input((None, None, 1))
     dense = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(inputs)))
     with pytest.raises(UserError, match="no convolutional layer"):

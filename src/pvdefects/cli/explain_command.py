@@ -49,6 +49,10 @@ def explain(
             help="The layer to explain, by name. Default: the last convolutional stage.", show_default=False
         ),
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(help="gradcam, or gradcam++ (Chattopadhay et al. 2018: shares among several defects)."),
+    ] = "gradcam",
     batch_size: Annotated[int, typer.Option(min=1, help="Images per model call.")] = 16,
 ) -> None:
     """Score images with MODEL and draw a Grad-CAM heatmap per class over each (Selvaraju et al. 2017).
@@ -60,7 +64,7 @@ def explain(
     Examples:
 
         pvdefects explain runs/resnet18-20260101-120000 cell0001.png cell0002.png --out heatmaps
-        pvdefects explain model.keras cells/*.png --class crack --layer stage3_block1_out
+        pvdefects explain model.keras cells/*.png --class crack --layer stage3_block1_out --method gradcam++
     """
     import numpy as np
     from rich.console import Console
@@ -70,7 +74,7 @@ def explain(
     from pvdefects.data.predictions import write_predictions
     from pvdefects.decisions import apply_thresholds
     from pvdefects.explain.cells import explain_files, load_keras_classifier
-    from pvdefects.explain.gradcam import gradcam_model
+    from pvdefects.explain.gradcam import METHODS, gradcam_model
     from pvdefects.explain.overlay import overlay, png_bytes
     from pvdefects.inference.inputs import named_files
 
@@ -82,6 +86,8 @@ def explain(
     explained_names = names if class_name == ALL_CLASSES else [class_name]
     files = heatmap_names(paths, explained_names)
     gradcam_model(keras_model, layer)  # a bad --layer stops here, before anything is written
+    if method not in METHODS:
+        raise UserError(f"unknown --method {method!r}; choose one of: {', '.join(METHODS)}")
     out.mkdir(parents=True, exist_ok=True)
     scores = []
     console = Console(stderr=True)
@@ -94,6 +100,7 @@ def explain(
             layer,
             batch_size,
             on_batch=lambda done: progress.advance(task, done),
+            method=method,
         ):
             for name, heatmap in zip(explained_names, cell.heatmaps):
                 with replacing(out / files[cell.index, name]) as partial:

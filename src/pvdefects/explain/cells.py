@@ -59,9 +59,10 @@ def explain_files(
     layer: str | None = None,
     batch_size: int = 16,
     on_batch: Callable[[int], None] = lambda done: None,
+    method: str = "gradcam",
 ) -> Iterator[ExplainedCell]:
     """Score each file and draw the Grad-CAM heatmap of each class in ``class_indices``
-    (:func:`~pvdefects.explain.gradcam.gradcam`, target ``layer``), in order, ``batch_size`` files
+    (:func:`~pvdefects.explain.gradcam.gradcam`, target ``layer``, ``method``), in order, ``batch_size`` files
     at a time (images of one size per model call). ``on_batch`` gets the number of files just
     handled. Raises :class:`UserError` for an unreadable file (naming it) and as ``gradcam`` does."""
     conversions = ColourConversions()
@@ -75,7 +76,9 @@ def explain_files(
         for group in by_shape.values():
             batch = np.stack([pixels.astype(np.float32) for _, pixels in group])[..., np.newaxis]
             scores = sigmoid(np.asarray(model(batch, training=False), np.float64)).astype(np.float32)
-            maps = np.stack([gradcam(model, batch, c, layer, batch_size) for c in class_indices], axis=1)
+            maps = np.stack(
+                [gradcam(model, batch, c, layer, batch_size, method) for c in class_indices], axis=1
+            )
             for row, (index, pixels) in enumerate(group):
                 explained[index] = ExplainedCell(index, pixels, scores[row], maps[row])
         yield from (explained[index] for index in indices)

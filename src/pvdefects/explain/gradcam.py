@@ -7,6 +7,11 @@ dy_c / dA_ij^k, and the map is ReLU(sum_k alpha_k A^k): the regions whose featur
 Our networks output logits (one sigmoid per class), so y_c is the logit itself, as the paper uses the
 score before the softmax.
 
+Grad-CAM++ (Chattopadhay et al., "Grad-CAM++: Improved Visual Explanations for Deep Convolutional
+Networks", WACV 2018, eq. 19) weights each position instead, alpha_ij^k = g^2 / (2 g^2 + sum_ab A_ab^k
+g^3) with g = dy_c / dA_ij^k, and channel k by sum_ij alpha_ij^k ReLU(g): several instances of a
+class (two cracks) each get their share rather than the strongest one alone.
+
 The model runs in inference mode: batch norm then uses its moving statistics, so each cell's map is
 independent of the others in its batch and nothing in the model changes.
 """
@@ -21,6 +26,7 @@ from pvdefects.errors import UserError
 
 CONVOLUTIONS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 LOCAL_POOLINGS = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+METHODS = ("gradcam", "gradcam++")
 
 
 def _is_feature_map(layer: keras.layers.Layer) -> bool:
@@ -76,8 +82,10 @@ def gradcam(
     class_index: int,
     layer: str | None = None,
     batch_size: int = 32,
+    method: str = "gradcam",
 ) -> np.ndarray:
-    """Grad-CAM heatmaps of class ``class_index`` for ``images``.
+    """Grad-CAM heatmaps of class ``class_index`` for ``images`` (``method`` "gradcam++" for
+    Grad-CAM++'s weights, see the module docstring).
 
     ``images``: raw pixels as the model takes them, ``[N, H, W, 1]`` or ``[N, H, W]``, 0-255 (the
     model resizes and normalises them itself). ``layer``: the name of the layer to explain, by
@@ -87,8 +95,10 @@ def gradcam(
     ``batch_size`` images.
 
     Raises :class:`UserError` for a class index out of range, an unknown layer, a layer without a
-    feature map, or a model without a convolutional layer.
+    feature map, a model without a convolutional layer, or an unknown method.
     """
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     images = np.asarray(images, np.float32)
     if images.ndim == 3:
         images = images[..., np.newaxis]
@@ -100,20 +110,26 @@ def gradcam(
     explained = gradcam_model(model, layer)
     height, width = images.shape[1:3]
     maps = [
-        _batch_gradcam(explained, images[start : start + batch_size], class_index, (height, width))
+        _batch_gradcam(explained, images[start : start + batch_size], class_index, (height, width), method)
         for start in range(0, len(images), batch_size)
     ]
     return np.concatenate(maps) if maps else np.zeros((0, height, width), np.float32)
 
 
-def _batch_gradcam(explained: keras.Model, batch: np.ndarray, class_index: int, size) -> np.ndarray:
+def _batch_gradcam(explained: keras.Model, batch: np.ndarray, class_index: int, size, method) -> np.ndarray:
     x = tf.convert_to_tensor(batch)
     with tf.GradientTape() as tape:
         features, logits = explained(x, training=False)
         target = logits[:, class_index]
     # in inference mode the cells of a batch are independent: d(sum of logits)/dA is each cell's own
     gradients = tape.gradient(target, features)
-    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # alpha_k, [B, 1, 1, K]
+    if method == "gradcam++":
+        squared = tf.square(gradients)
+        total = tf.reduce_sum(features, axis=(1, 2), keepdims=True)
+        alphas = tf.math.divide_no_nan(squared, 2 * squared + total * squared * gradients)
+        weights = tf.reduce_sum(alphas * tf.nn.relu(gradients), axis=(1, 2), keepdims=True)
+    else:
+        weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # alpha_k, [B, 1, 1, K]
     cam = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1, keepdims=True))  # [B, h, w, 1]
     cam = tf.image.resize(cam, size, method="bilinear")[..., 0].numpy()
     peak = cam.max(axis=(1, 2), keepdims=True)
