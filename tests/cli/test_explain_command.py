@@ -62,6 +62,7 @@ def savedmodel_zip(path):
         ("unknown layer", "has no layer 'conv9'"),
         ("unknown method", "unknown --method 'lime'; choose one of: gradcam, gradcam++"),
         ("no convolution", "has no convolutional layer"),
+        ("corrupt second image", "broken.png: unreadable or corrupt image"),
         (
             "model.zip",
             "a SavedModel has no Keras layers to explain; heatmaps need the run folder or its model.keras",
@@ -79,6 +80,9 @@ def test_bad_input_is_one_line(run, tmp_path, pvdefects_cli, case, message):
         extra = ["--layer", "conv9"]
     elif case == "unknown method":
         extra = ["--method", "lime"]
+    elif case == "corrupt second image":
+        (tmp_path / "broken.png").write_bytes(b"not a png")
+        extra = [tmp_path / "broken.png", "--batch-size", 1]  # the first image's heatmaps are drawn
     elif case == "no convolution":
         model = dense_model(tmp_path / "dense.keras")
     else:
@@ -86,4 +90,4 @@ def test_bad_input_is_one_line(run, tmp_path, pvdefects_cli, case, message):
     out = tmp_path / "out"
     code, _, stderr = pvdefects_cli("explain", model, image, "--out", out, *extra)
     assert code == 2 and message in stderr and stderr.count("\n") == 1, stderr
-    assert not out.exists()  # nothing written
+    assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))  # nothing written

@@ -66,11 +66,13 @@ def explain(
         pvdefects explain runs/resnet18-20260101-120000 cell0001.png cell0002.png --out heatmaps
         pvdefects explain model.keras cells/*.png --class crack --layer stage3_block1_out --method gradcam++
     """
+    import os
+    import tempfile
+
     import numpy as np
     from rich.console import Console
     from rich.progress import Progress
 
-    from pvdefects.atomic import replacing
     from pvdefects.data.predictions import write_predictions
     from pvdefects.decisions import apply_thresholds
     from pvdefects.explain.cells import explain_files, load_keras_classifier
@@ -88,27 +90,34 @@ def explain(
     gradcam_model(keras_model, layer)  # a bad --layer stops here, before anything is written
     if method not in METHODS:
         raise UserError(f"unknown --method {method!r}; choose one of: {', '.join(METHODS)}")
-    out.mkdir(parents=True, exist_ok=True)
-    scores = []
-    console = Console(stderr=True)
-    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("explaining", total=len(paths))
-        for cell in explain_files(
-            keras_model,
-            paths,
-            [names.index(name) for name in explained_names],
-            layer,
-            batch_size,
-            on_batch=lambda done: progress.advance(task, done),
-            method=method,
-        ):
-            for name, heatmap in zip(explained_names, cell.heatmaps):
-                with replacing(out / files[cell.index, name]) as partial:
-                    partial.write_bytes(png_bytes(overlay(cell.pixels, heatmap)))
-            scores.append(cell.scores)
-    scores = np.stack(scores)
-    decisions = apply_thresholds(scores, metadata.thresholds)
-    write_predictions(out / SCORES, [str(path) for path in paths], names, decisions, scores)
+    if not out.parent.is_dir():
+        raise UserError(f"{out.parent}: folder not found (for --out)")
+    # written beside --out first and moved in once all are done: a failure leaves --out as it was
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.partial-") as scratch:
+        scores = []
+        console = Console(stderr=True)
+        with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task("explaining", total=len(paths))
+            for cell in explain_files(
+                keras_model,
+                paths,
+                [names.index(name) for name in explained_names],
+                layer,
+                batch_size,
+                on_batch=lambda done: progress.advance(task, done),
+                method=method,
+            ):
+                for name, heatmap in zip(explained_names, cell.heatmaps):
+                    (Path(scratch) / files[cell.index, name]).write_bytes(
+                        png_bytes(overlay(cell.pixels, heatmap))
+                    )
+                scores.append(cell.scores)
+        scores = np.stack(scores)
+        decisions = apply_thresholds(scores, metadata.thresholds)
+        write_predictions(Path(scratch) / SCORES, [str(path) for path in paths], names, decisions, scores)
+        out.mkdir(exist_ok=True)
+        for written in Path(scratch).iterdir():
+            os.replace(written, out / written.name)
     typer.echo(
         f"wrote {len(files)} heatmap{'s' if len(files) > 1 else ''} of {len(paths)} image"
         f"{'s' if len(paths) > 1 else ''} ({', '.join(explained_names)}) and {SCORES} to {out}"
