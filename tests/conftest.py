@@ -111,3 +111,12 @@ def pvdefects_cli(monkeypatch, capsys):
         return exit_info.value.code or 0, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pretrained_cache(tmp_path_factory) -> Path:
+    """Converted pretrained weights (pvdefects.models.pretrained) go to a folder of this session,
+    never to the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("pvdefects-cache")
+    os.environ["PVDEFECTS_CACHE"] = str(folder)
+    return folder

@@ -9,7 +9,9 @@ import keras
 
 from pvdefects.errors import UserError
 from pvdefects.models.alexnet import alexnet
+from pvdefects.models.efficientnet_lite import efficientnet_lite0
 from pvdefects.models.preprocessing import preprocessing_block
+from pvdefects.models.pretrained import EFFICIENTNET_LITE0, WeightsPackage, installed, load_efficientnet_lite0
 from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
 from pvdefects.models.simple_cnn import simple_cnn
 
@@ -17,7 +19,13 @@ from pvdefects.models.simple_cnn import simple_cnn
 ARCHITECTURES: dict[str, Callable] = {
     "alexnet": alexnet,
     "simple_cnn": simple_cnn,
+    "efficientnet_lite0": efficientnet_lite0,
     **{name: partial(resnet, blocks_per_stage=blocks) for name, blocks in BLOCKS_PER_STAGE.items()},
+}
+
+# name -> (weights package, function(model, package) setting the ImageNet weights of its backbone)
+PRETRAINED: dict[str, tuple[WeightsPackage, Callable[[keras.Model, WeightsPackage], None]]] = {
+    "efficientnet_lite0": (EFFICIENTNET_LITE0, load_efficientnet_lite0),
 }
 
 
@@ -31,13 +39,22 @@ def create_model(
     input_size: int = 224,
     normalization: str = "per_image",
     dropout: float | None = None,
+    pretrained: bool | None = None,
 ) -> keras.Model:
     """Build ``name`` as a model from raw grayscale pixels (any height/width, 0-255) to logits.
 
-    ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, none for ResNets).
+    ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, 0.2 for
+    EfficientNet-Lite0, none for ResNets). ``pretrained`` starts the backbone from ImageNet weights
+    (the classifier stays freshly initialised); None means "where the architecture has them and
+    their package is installed". Raises :class:`UserError` for an unknown name, ``pretrained=True``
+    without weights, or a weights file missing or corrupt (saying what to install).
     """
     if name not in ARCHITECTURES:
         raise UserError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
+    if pretrained and name not in PRETRAINED:
+        raise UserError(f"model {name!r} has no pretrained weights; those that do: {', '.join(PRETRAINED)}")
+    if pretrained is None:
+        pretrained = name in PRETRAINED and installed(PRETRAINED[name][0])
     inputs = keras.Input(shape=(None, None, 1), name="image")
     x = preprocessing_block(inputs, input_size, normalization)
     extra = {} if dropout is None else {"dropout": dropout}
@@ -45,4 +62,8 @@ def create_model(
         logits = ARCHITECTURES[name](x, num_classes, **extra)
     except ValueError as error:  # Keras: "Computed output size would be zero or negative"
         raise UserError(f"input_size {input_size} is too small for {name}") from error
-    return keras.Model(inputs, logits, name=name)
+    model = keras.Model(inputs, logits, name=name)
+    if pretrained:
+        package, load = PRETRAINED[name]
+        load(model, package)
+    return model

