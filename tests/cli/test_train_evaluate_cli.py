@@ -64,16 +64,17 @@ def test_train_then_evaluate(labels_csv, tmp_path):
         assert at_half["classes"][name] == pytest.approx(values)
 
 
-def bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
-    """name -> (labels CSV, the text the one-line error must contain)."""
-    (folder / "images").mkdir()
+def bad_inputs(good_csv: Path) -> dict[str, tuple[Path, str]]:
+    """name -> (labels CSV beside ``good_csv``, the text the one-line error must contain).
+
+    A bad image is one row added to the good ones, so that it is the file's only fault (a one-row
+    file would also be too small to split)."""
+    folder = good_csv.parent
+    good = good_csv.read_text()
     (folder / "images" / "broken.png").write_bytes(b"not a png")
     cases = {
-        "missing image": ("filename;crack;inactive\nimages/absent.png;1;0\n", "absent.png: image not found"),
-        "corrupt image": (
-            "filename;crack;inactive\nimages/broken.png;1;0\n",
-            "broken.png: unreadable or corrupt",
-        ),
+        "missing image": (good + "images/absent.png;1;0\n", "absent.png: image not found"),
+        "corrupt image": (good + "images/broken.png;1;0\n", "broken.png: unreadable or corrupt"),
         "bad label": ("filename;crack;inactive\nimages/broken.png;1;x\n", "row 2: label 'inactive'"),
         "bad header": ("file;crack\nimages/broken.png;1\n", "row 1: header"),
         "empty": ("", "empty"),
@@ -86,8 +87,8 @@ def bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
     return paths
 
 
-def test_bad_input_one_line_exit_2_nothing_written(tmp_path):
-    for name, (csv, message) in bad_inputs(tmp_path).items():
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, labels_csv):
+    for name, (csv, message) in bad_inputs(labels_csv).items():
         result = pvdefects("train", "--labels", str(csv), "--name", "never", cwd=tmp_path)
         assert result.returncode == 2, name
         errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
