@@ -151,10 +151,24 @@ def test_hostile_pickle_is_refused_before_running(fake_torch, tmp_path, writer):
     assert isinstance(error.value, UserError) and "\n" not in str(error.value)
 
 
-def test_tensor_past_its_storage_is_refused(fake_torch, tmp_path):
+def test_tensor_past_or_larger_than_its_storage_is_refused(fake_torch, tmp_path):
     storage = Storage("0", np.zeros(4, np.float32))
     write_zip(tmp_path / "w.pth", {"big": Tensor(storage, 2, (3,), (1,))}, [storage])
     with pytest.raises(CheckpointError, match="past the end of its storage"):
+        read_state_dict(tmp_path / "w.pth")
+    write_zip(tmp_path / "w.pth", {"huge": Tensor(storage, 0, (1 << 20, 1 << 20), (0, 0))}, [storage])
+    with pytest.raises(CheckpointError, match="more elements than its storage"):
+        read_state_dict(tmp_path / "w.pth")
+
+
+def test_zip_storage_of_another_size_is_refused_unread(fake_torch, tmp_path):
+    storage = Storage("0", np.zeros(4, np.float32))
+    write_zip(
+        tmp_path / "w.pth",
+        {"w": Tensor(storage, 0, (4,), (1,))},
+        [Storage("0", np.zeros(1 << 20, np.float32))],
+    )
+    with pytest.raises(CheckpointError, match="storage 0 does not have the size of its tensor"):
         read_state_dict(tmp_path / "w.pth")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import io
+import math
 import pickle
 import struct
 import zipfile
@@ -116,7 +117,8 @@ def _unpickle(data: BinaryIO, name: str):
 
 
 def _tensor(ref: _TensorRef, storages: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """``ref`` as its own array, after checking that every element it spans lies in its storage."""
+    """``ref`` as its own array, after checking that every element it spans lies in its storage and
+    that it holds no more elements than the storage (a state dict's tensors are not broadcast)."""
     storage = storages.get(ref.storage.key)
     shape, strides, offset = ref.shape, ref.strides, ref.offset
     well_formed = (
@@ -126,11 +128,13 @@ def _tensor(ref: _TensorRef, storages: dict[str, np.ndarray], name: str) -> np.n
     )
     if not well_formed:
         raise CheckpointError(f"{name}: malformed tensor (storage, shape or strides)")
-    last = offset + sum((size - 1) * stride for size, stride in zip(shape, strides))
-    if 0 not in shape and last >= storage.size:
-        raise CheckpointError(f"{name}: a tensor reaches past the end of its storage")
     if 0 in shape:
         return np.zeros(shape, storage.dtype)
+    last = offset + sum((size - 1) * stride for size, stride in zip(shape, strides))
+    if last >= storage.size:
+        raise CheckpointError(f"{name}: a tensor reaches past the end of its storage")
+    if math.prod(shape) > storage.size:  # zero strides could otherwise ask for any amount of memory
+        raise CheckpointError(f"{name}: a tensor has more elements than its storage")
     itemsize = storage.itemsize
     view = np.lib.stride_tricks.as_strided(
         storage[offset:], shape=shape, strides=[s * itemsize for s in strides], writeable=False
@@ -161,10 +165,12 @@ def _read_zip(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         storages = {}
         for key, ref in _storages_of(tree).items():
             try:
-                raw = archive.read(f"{root}/data/{key}")
+                member = archive.getinfo(f"{root}/data/{key}")
             except KeyError:
                 raise CheckpointError(f"{path.name}: storage {key} is missing") from None
-            storages[key] = _storage(raw, ref, path.name)
+            if member.file_size != ref.numel * np.dtype(ref.dtype).itemsize:  # before inflating anything
+                raise CheckpointError(f"{path.name}: storage {key} does not have the size of its tensor")
+            storages[key] = _storage(archive.read(member), ref, path.name)
     return tree, storages
 
 
