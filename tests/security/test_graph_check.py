@@ -47,12 +47,21 @@ def exports(tmp_path_factory):
 
 
 def test_every_architecture_in_the_registry_passes(exports, unpacked):
-    assert set(exports) == {"alexnet", "resnet18", "resnet18_canonical", "resnet34", "simple_cnn"}
+    assert set(exports) == {
+        "alexnet",
+        "efficientnet_lite0",
+        "resnet18",
+        "resnet18_canonical",
+        "resnet34",
+        "simple_cnn",
+    }
     for name, zip_path in exports.items():
         model_dir = unpacked(zip_path)
         check_saved_model(model_dir, name)  # no Rejected
         used = set().union(*map(set, op_inventory(meta_graph(model_dir)).values()))
         assert {"Conv2D", "SaveV2", "RestoreV2"} <= used
+        if name == "efficientnet_lite0":
+            assert {"DepthwiseConv2dNative", "Relu6"} <= used
 
 
 def test_an_ensemble_with_test_time_augmentation_passes(tmp_path, unpacked):
