@@ -126,6 +126,27 @@ def wait_until(condition: Callable[[], object], timeout_s: float, what: str, pol
         time.sleep(poll_s)
 
 
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in listing.read_text().split()]
+    return [child for child in found if alive(child)]
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie that nobody reaped has finished)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def sandboxes(pid: int) -> list[int]:
+    """The live bubblewrap sandboxes that ``pid`` started."""
+    return [child for child in children(pid) if b"bwrap" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
 def train_tiny_model(folder: Path) -> Path:
     """Train a few steps of ``simple_cnn`` at 32 px with ``pvdefects train``; its exported model.zip."""
     labels = write_dataset(folder / "cells", n=16, size=32, seed=3)

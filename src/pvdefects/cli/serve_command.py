@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
 from typing import Annotated
 
 import typer
 
 from pvdefects.cli.server_setup import DataDir, django_for
+from pvdefects.cli.supervision import Supervisor
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -24,10 +24,10 @@ def _allowed_hosts(host: str) -> str:
     return ",".join(dict.fromkeys(name for name in names if name not in ("0.0.0.0", "::")))
 
 
-def _start_workers(count: int) -> list[subprocess.Popen]:
-    """``count`` worker processes, the first also running the reaper's schedule."""
+def _worker_commands(count: int) -> list[list[str]]:
+    """``count`` worker command lines, the first also running the reaper's schedule."""
     command = [sys.executable, "-m", "pvdefects.cli.main", "worker", "--loglevel=warning"]
-    return [subprocess.Popen(command + (["--beat"] if i == 0 else [])) for i in range(count)]
+    return [command + (["--beat"] if i == 0 else []) for i in range(count)]
 
 
 def serve(
@@ -39,7 +39,8 @@ def serve(
     ] = 1,
     threads: Annotated[int, typer.Option(min=1, help="Web server threads.")] = 8,
 ) -> None:
-    """Create or update the database, start the web server and the scoring workers; Ctrl-C stops them all.
+    """Create or update the database, start the web server and the scoring workers (restarted if they
+    exit); Ctrl-C stops them all.
 
     Example:
 
@@ -54,7 +55,7 @@ def serve(
     from pvdefects.server.wsgi import application
 
     os.environ["PVDEFECTS_DATA_DIR"] = str(settings.DATA_DIR)  # the workers use the same folder
-    children = _start_workers(workers)
+    supervisor = Supervisor(_worker_commands(workers), report=lambda line: typer.echo(line, err=True)).start()
     shown = f"[{host}]" if ":" in host else host
     typer.echo(
         f"pvdefects challenge server on http://{shown}:{port}/ (data: {settings.DATA_DIR}; {workers} workers)"
@@ -70,10 +71,4 @@ def serve(
             ident="pvdefects",
         )
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        supervisor.stop()
