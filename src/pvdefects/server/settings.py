@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from pvdefects.security.sandbox import SandboxLimits
+
 
 def _flag(name: str, default: bool = False) -> bool:
     return os.environ.get(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
@@ -154,8 +156,9 @@ MAX_ATTEMPTS = 3
 LEASE_SECONDS = int(os.environ.get("PVDEFECTS_LEASE_SECONDS", "120"))
 REAPER_INTERVAL_SECONDS = int(os.environ.get("PVDEFECTS_REAPER_INTERVAL", "30"))
 REQUEUE_AFTER_SECONDS = int(os.environ.get("PVDEFECTS_REQUEUE_AFTER", "600"))
-SANDBOX_WALL_SECONDS = float(os.environ.get("PVDEFECTS_SANDBOX_WALL_SECONDS", "900"))
-SANDBOX_MEMORY_BYTES = int(os.environ.get("PVDEFECTS_SANDBOX_MEMORY_BYTES", str(8 << 30)))
+# the sandbox's limits default to the scorer's own (pvdefects.security.sandbox.SandboxLimits)
+SANDBOX_WALL_SECONDS = float(os.environ.get("PVDEFECTS_SANDBOX_WALL_SECONDS", SandboxLimits.wall_seconds))
+SANDBOX_MEMORY_BYTES = int(os.environ.get("PVDEFECTS_SANDBOX_MEMORY_BYTES", SandboxLimits.memory_bytes))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite'}")
 
