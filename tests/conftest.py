@@ -1,51 +1,23 @@
-"""Shared fixtures: a tiny synthetic labelled data set, so tests need neither ELPV nor the shared labels.
-
-A "crack" is a dark diagonal line and "inactive" a dark rectangle on a noisy bright cell: easy enough
-for a small network to pick up within a few steps.
-"""
+"""Shared fixtures: the synthetic data set of synthetic.py on disk, the shared labels where present, a
+run folder made without training, the CLI in-process, a cache folder of the session."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+from synthetic import write_dataset  # noqa: E402
 
 SHARED_LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "solar-cells" / "labels.csv"
-
-
-def synthetic_cell(crack: int, inactive: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    cell = rng.normal(170, 12, (size, size))
-    if crack:
-        offset = rng.integers(-size // 4, size // 4)
-        for i in range(size):
-            j = i + offset
-            if 0 <= j < size:
-                cell[i, max(j - 1, 0) : j + 1] = 40
-    if inactive:
-        cell[: size // 2, : size // 2] = rng.normal(30, 5, (size // 2, size // 2))
-    return np.clip(cell, 0, 255).astype(np.uint8)
-
-
-def write_dataset(folder: Path, n: int = 40, size: int = 48, seed: int = 0) -> Path:
-    """Write ``n`` PNG cells and ``labels.csv`` (filename;crack;inactive) into ``folder``."""
-    rng = np.random.default_rng(seed)
-    (folder / "images").mkdir(parents=True, exist_ok=True)
-    # every label combination, the rare 'inactive' included
-    combos = [(0, 0), (1, 0), (0, 0), (1, 1), (0, 1), (0, 0), (1, 0), (0, 0)]
-    lines = ["filename;crack;inactive"]
-    for i in range(n):
-        crack, inactive = combos[i % len(combos)]
-        name = f"images/cell{i:04d}.png"
-        Image.fromarray(synthetic_cell(crack, inactive, size, rng)).save(folder / name)
-        lines.append(f"{name};{crack};{inactive}")
-    (folder / "labels.csv").write_text("\n".join(lines) + "\n")
-    return folder / "labels.csv"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture
@@ -120,3 +92,17 @@ def pretrained_cache(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("pvdefects-cache")
     os.environ["PVDEFECTS_CACHE"] = str(folder)
     return folder
+
+
+def _load_benchmark(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def benchmark_script() -> Callable[[str], ModuleType]:
+    """``benchmark_script("train_reference")`` is benchmarks/train_reference.py as a module (benchmark
+    scripts are not a package)."""
+    return _load_benchmark

@@ -9,7 +9,6 @@ test process's Django configuration leaks into them.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -20,17 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-
-def _root_conftest():
-    """tests/conftest.py under a name of its own ("conftest" is this folder's conftest too)."""
-    spec = importlib.util.spec_from_file_location("root_conftest", Path(__file__).parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-write_dataset = _root_conftest().write_dataset  # synthetic cells that a small CNN learns in a few steps
+from synthetic import write_dataset  # synthetic cells that a small CNN learns in a few steps
 
 PASSWORD = "correct horse battery staple 42"
 DJANGO_VARIABLES = ("DJANGO_SETTINGS_MODULE", "PVDEFECTS_DATA_DIR", "DATABASE_URL", "CELERY_BROKER_URL")

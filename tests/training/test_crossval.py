@@ -1,14 +1,13 @@
 """K-fold cross-validation: out-of-fold scores, OOF thresholds, the exported ensemble, reruns, the CLI."""
 
-import importlib.util
 import json
 import shutil
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from rich.console import Console
+from synthetic import write_dataset
 
 from pvdefects.cli.main import main
 from pvdefects.data.sources import load_dataset
@@ -22,19 +21,6 @@ from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.training import crossval as crossval_module
 from pvdefects.training.config import load_config_file
 from pvdefects.training.crossval import cross_validate
-
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def load_script(path: Path, name: str):
-    """Import a file that is not in a package (the root conftest, a benchmark script) under ``name``."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-write_dataset = load_script(TESTS / "conftest.py", "root_conftest").write_dataset
 
 FOLDS = 2
 TINY_TOML = (
@@ -201,8 +187,8 @@ def test_cli_bad_input_is_a_one_line_error(args, message, tmp_path, monkeypatch,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_benchmark_section_shows_intervals(setup):
-    benchmark = load_script(TESTS.parent / "benchmarks" / "challenge.py", "challenge_benchmark")
+def test_benchmark_section_shows_intervals(setup, benchmark_script):
+    benchmark = benchmark_script("challenge")
     _, _, folder, result = setup
     markdown = benchmark.section(json.loads(folder.metrics.read_text()), "python benchmarks/challenge.py")
     crack = result.metrics["classes"]["crack"]
