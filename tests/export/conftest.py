@@ -1,16 +1,14 @@
-"""Fixtures of the export tests: a tiny labelled data set, a tiny trained run exported once, the CLI."""
+"""Fixtures of the export tests: a tiny labelled data set, a tiny trained run exported once (the CLI in
+process is the root conftest's ``pvdefects_cli``)."""
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-from pvdefects.cli.main import main
 
 CLASSES = ("crack", "inactive")
 
@@ -62,20 +60,6 @@ def tiny_run(tmp_path_factory, cells):
     run = RunFolder(tmp_path_factory.mktemp("runs") / "tiny")
     train(config, run, verbose=0, console=Console(quiet=True))
     export_model(run.root)
-    return run
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    """Run ``pvdefects ARGS...`` in-process through ``main()``; returns (exit status, stdout, stderr)."""
-
-    def run(*args) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["pvdefects", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        return exit_info.value.code or 0, captured.out, captured.err
-
     return run
 
 

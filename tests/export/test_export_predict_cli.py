@@ -22,8 +22,8 @@ def read_predictions(path):
         return list(csv.reader(handle, delimiter=";"))
 
 
-def test_export_predict_evaluate_round_trip(cli, tiny_run, cells, tmp_path):
-    status, out, _ = cli("export", tiny_run.root, "--out", tmp_path / "model.zip")
+def test_export_predict_evaluate_round_trip(pvdefects_cli, tiny_run, cells, tmp_path):
+    status, out, _ = pvdefects_cli("export", tiny_run.root, "--out", tmp_path / "model.zip")
     assert status == 0 and "model.zip" in out
 
     unzipped = tmp_path / "fresh"
@@ -34,7 +34,7 @@ def test_export_predict_evaluate_round_trip(cli, tiny_run, cells, tmp_path):
     outputs = serving(x=tf.constant(data.images, tf.float32))
     assert outputs["y"].shape == (len(data), 2) and set(np.unique(outputs["y"].numpy())) <= {0.0, 1.0}
 
-    status, _, _ = cli(
+    status, _, _ = pvdefects_cli(
         "predict", tmp_path / "model.zip", "--csv", cells, "--out", tmp_path / "predictions.csv"
     )
     assert status == 0
@@ -46,7 +46,9 @@ def test_export_predict_evaluate_round_trip(cli, tiny_run, cells, tmp_path):
         np.array([row[3:] for row in rows[1:]], float), outputs["scores"].numpy(), atol=2e-6
     )
 
-    status, out, _ = cli("evaluate", tmp_path / "model.zip", "--labels", cells, "--out", tmp_path / "m.json")
+    status, out, _ = pvdefects_cli(
+        "evaluate", tmp_path / "model.zip", "--labels", cells, "--out", tmp_path / "m.json"
+    )
     assert status == 0 and "mean" in out
     model, metadata = load_classifier(tiny_run.model)
     scores = sigmoid(np.asarray(model(data.images.astype(np.float32), training=False)))
@@ -57,13 +59,13 @@ def test_export_predict_evaluate_round_trip(cli, tiny_run, cells, tmp_path):
     assert reported["classes"] == expected["classes"] and reported["mean_f1"] == expected["mean_f1"]
 
 
-def test_predict_on_files_and_folders_with_tta(cli, tiny_run, cells, tmp_path):
+def test_predict_on_files_and_folders_with_tta(pvdefects_cli, tiny_run, cells, tmp_path):
     files = sorted(cells.parent.glob("cell0*.png"))[:3]
-    status, out, _ = cli("predict", tiny_run.model, *files, "--out", tmp_path / "files.csv")
+    status, out, _ = pvdefects_cli("predict", tiny_run.model, *files, "--out", tmp_path / "files.csv")
     assert status == 0 and "3 images" in out
     assert [row[0] for row in read_predictions(tmp_path / "files.csv")[1:]] == [str(f) for f in files]
 
-    status, _, _ = cli(
+    status, _, _ = pvdefects_cli(
         "predict",
         tiny_run.root,
         "--dir",
@@ -122,32 +124,36 @@ def bad_inputs(tmp_path, cells, tiny_run):
         "no images",
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_no_output(cli, tmp_path, cells, tiny_run, case):
+def test_bad_input_is_one_line_exit_2_and_no_output(pvdefects_cli, tmp_path, cells, tiny_run, case):
     arguments, model = bad_inputs(tmp_path, cells, tiny_run)[case]
-    status, _, err = cli("predict", model, *arguments, "--out", tmp_path / "out.csv")
+    status, _, err = pvdefects_cli("predict", model, *arguments, "--out", tmp_path / "out.csv")
     assert status == 2
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out.csv.partial").exists()
 
 
-def test_oversized_zip_is_refused_by_predict_and_evaluate(cli, tmp_path, cells, tiny_run, monkeypatch):
+def test_oversized_zip_is_refused_by_predict_and_evaluate(
+    pvdefects_cli, tmp_path, cells, tiny_run, monkeypatch
+):
     monkeypatch.setattr(archive, "DEFAULT_LIMITS", archive.ArchiveLimits(max_total_bytes=1000))
-    status, _, err = cli(
+    status, _, err = pvdefects_cli(
         "predict", tiny_run.export, cells.parent / "cell00.png", "--out", tmp_path / "out.csv"
     )
     assert status == 2 and "allowed" in err and not (tmp_path / "out.csv").exists()
-    status, _, err = cli("evaluate", tiny_run.export, "--labels", cells, "--out", tmp_path / "m.json")
+    status, _, err = pvdefects_cli(
+        "evaluate", tiny_run.export, "--labels", cells, "--out", tmp_path / "m.json"
+    )
     assert status == 2 and "allowed" in err and not (tmp_path / "m.json").exists()
 
 
-def test_export_of_a_non_model_exits_2(cli, tmp_path):
-    status, _, err = cli("export", tmp_path)
+def test_export_of_a_non_model_exits_2(pvdefects_cli, tmp_path):
+    status, _, err = pvdefects_cli("export", tmp_path)
     assert status == 2 and "not a model to export" in err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_train_writes_model_zip(cli, cells, tmp_path):
-    status, out, _ = cli(
+def test_train_writes_model_zip(pvdefects_cli, cells, tmp_path):
+    status, out, _ = pvdefects_cli(
         "train",
         "--labels",
         cells,
@@ -167,7 +173,7 @@ def test_train_writes_model_zip(cli, cells, tmp_path):
         "run",
     )
     assert status == 0 and "model.zip" in out
-    status, _, _ = cli(
+    status, _, _ = pvdefects_cli(
         "predict", tmp_path / "run" / "model.zip", cells.parent / "cell00.png", "--out", tmp_path / "p.csv"
     )
     assert status == 0

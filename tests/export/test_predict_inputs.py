@@ -13,7 +13,7 @@ def read_rows(path):
         return list(csv.reader(handle, delimiter=";"))
 
 
-def test_predict_dir_skips_system_files_and_names_unreadable_images(cli, tiny_run, cells, tmp_path):
+def test_predict_dir_skips_system_files_and_names_unreadable_images(pvdefects_cli, tiny_run, cells, tmp_path):
     folder = tmp_path / "shared-drive"
     folder.mkdir()
     for name in ("cell00.png", "cell01.png"):
@@ -27,7 +27,7 @@ def test_predict_dir_skips_system_files_and_names_unreadable_images(cli, tiny_ru
     (folder / ".hidden.png").write_bytes(b"junk")
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
 
-    status, out, err = cli("predict", tiny_run.export, "--dir", folder, "--out", tmp_path / "p.csv")
+    status, out, err = pvdefects_cli("predict", tiny_run.export, "--dir", folder, "--out", tmp_path / "p.csv")
     assert status == 0, err
     warning_lines = [line for line in err.splitlines() if line.strip()]
     assert len(warning_lines) == 1 and warning_lines[0].startswith("warning: skipped 1 unreadable image: ")
@@ -37,12 +37,16 @@ def test_predict_dir_skips_system_files_and_names_unreadable_images(cli, tiny_ru
     assert rows[3][1:] == rows[4][1:]  # the 16-bit copy scores as its 8-bit original
     assert "wrote" in out and "4 images" in out
 
-    status, _, err = cli("predict", tiny_run.export, "--dir", folder, "--out", tmp_path / "q.csv", "--strict")
+    status, _, err = pvdefects_cli(
+        "predict", tiny_run.export, "--dir", folder, "--out", tmp_path / "q.csv", "--strict"
+    )
     assert status == 2 and "broken.png: unreadable or corrupt image" in err
     assert not (tmp_path / "q.csv").exists()
 
 
-def test_evaluate_scores_each_cell_at_its_own_size_whatever_the_row_order(cli, tiny_run, cells, tmp_path):
+def test_evaluate_scores_each_cell_at_its_own_size_whatever_the_row_order(
+    pvdefects_cli, tiny_run, cells, tmp_path
+):
     """A 32x32 copy of a cell among 48 px cells: first or last, the metrics are the same."""
     folder = tmp_path / "mixed"
     shutil.copytree(cells.parent, folder)
@@ -56,7 +60,7 @@ def test_evaluate_scores_each_cell_at_its_own_size_whatever_the_row_order(cli, t
     reports = []
     for labels in ("first.csv", "last.csv"):
         out = tmp_path / f"{labels}.json"
-        status, _, err = cli("evaluate", tiny_run.export, "--labels", folder / labels, "--out", out)
+        status, _, err = pvdefects_cli("evaluate", tiny_run.export, "--labels", folder / labels, "--out", out)
         assert status == 0, err
         reports.append(json.loads(out.read_text()))
     assert reports[0]["classes"] == reports[1]["classes"] and reports[0]["mean_f1"] == reports[1]["mean_f1"]

@@ -2,14 +2,12 @@
 
 import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
 from rich.console import Console
 from synthetic import write_dataset
 
-from pvdefects.cli.main import main
 from pvdefects.data.sources import load_dataset
 from pvdefects.decisions import sigmoid
 from pvdefects.evaluation.thresholds import tune_thresholds
@@ -140,23 +138,14 @@ def test_rerun_skips_finished_folds_and_refuses_other_settings(setup, tmp_path, 
         )
 
 
-def run_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["pvdefects", "crossval", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
-
-
-def test_cli_reports_intervals_and_resumes(setup, tmp_path, monkeypatch, capsys):
+def test_cli_reports_intervals_and_resumes(setup, tmp_path, monkeypatch, pvdefects_cli):
     toml, _, folder, _ = setup
     shutil.copytree(folder.root, tmp_path / "cv")
     monkeypatch.setattr(
         crossval_module, "train", lambda *a, **k: pytest.fail("a finished fold was trained again")
     )
-    status, out, err = run_cli(
-        monkeypatch,
-        capsys,
+    status, out, err = pvdefects_cli(
+        "crossval",
         "--config",
         toml,
         "--folds",
@@ -181,8 +170,8 @@ def test_cli_reports_intervals_and_resumes(setup, tmp_path, monkeypatch, capsys)
         (["--mixup", "-1"], "mixup"),
     ],
 )
-def test_cli_bad_input_is_a_one_line_error(args, message, tmp_path, monkeypatch, capsys):
-    status, _, err = run_cli(monkeypatch, capsys, *args, "--runs-dir", tmp_path)
+def test_cli_bad_input_is_a_one_line_error(args, message, tmp_path, pvdefects_cli):
+    status, _, err = pvdefects_cli("crossval", *args, "--runs-dir", tmp_path)
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 

@@ -2,12 +2,10 @@
 holds an epoch twice (issue 14 item 11)."""
 
 import json
-import sys
 import warnings
 
 import pytest
 
-from pvdefects.cli.main import main
 from pvdefects.errors import InputWarning, UserError
 from pvdefects.evaluation.plots import read_history
 from pvdefects.layout import RunFolder
@@ -18,30 +16,22 @@ from pvdefects.training.trainer import train
 TINY = dict(model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=2, epochs=2, warmup_epochs=0)
 
 
-def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["pvdefects", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
-
-
 def snapshot(run: RunFolder) -> dict:
     files = (run.history, run.config, run.metrics, run.model, run.best_weights, run.predictions)
     return {path.name: path.read_bytes() for path in files}
 
 
-def test_finished_run_changes_nothing_unless_given_more_epochs(labels_csv, tmp_path, monkeypatch, capsys):
+def test_finished_run_changes_nothing_unless_given_more_epochs(labels_csv, tmp_path, pvdefects_cli):
     run = RunFolder(tmp_path / "run")
     train(TrainConfig(labels=str(labels_csv), **TINY), run, verbose=0)
     assert (run.backup / BACKUP_METADATA).is_file()  # kept, so that more epochs can follow
     before = snapshot(run)
 
-    status, out, _ = run_cli(monkeypatch, capsys, "train", "--resume", run.root)
+    status, out, _ = pvdefects_cli("train", "--resume", run.root)
     assert status == 0 and f"{run.root}: finished, 2 of 2 epochs; nothing changed" in " ".join(out.split())
     assert snapshot(run) == before
 
-    status, out, err = run_cli(monkeypatch, capsys, "train", "--resume", run.root, "--epochs", "3")
+    status, out, err = pvdefects_cli("train", "--resume", run.root, "--epochs", "3")
     assert status == 0, err
     history = read_history(run.history)
     assert history["epoch"] == [0, 1, 2]  # continued from the last epoch, each epoch once
@@ -56,11 +46,11 @@ def read_history_bytes(content: bytes) -> dict:
     return {key: [float(line.split(",")[i]) for line in lines[1:]] for i, key in enumerate(header)}
 
 
-def test_resume_may_change_only_how_long_training_goes_on(labels_csv, tmp_path, monkeypatch, capsys):
+def test_resume_may_change_only_how_long_training_goes_on(labels_csv, tmp_path, pvdefects_cli):
     run = tmp_path / "run"
     run.mkdir()
     TrainConfig(labels=str(labels_csv), **TINY).save(run / "config.json")
-    status, _, err = run_cli(monkeypatch, capsys, "train", "--resume", run, "--learning-rate", "0.1")
+    status, _, err = pvdefects_cli("train", "--resume", run, "--learning-rate", "0.1")
     assert status == 2
     assert "only --epochs and --patience may change (got --learning-rate)" in " ".join(err.split())
 
