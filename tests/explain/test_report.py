@@ -3,11 +3,11 @@ real browser without errors or requests."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
 import pytest
+from machine import chromium
 
 from pvdefects.data.predictions import read_predictions
 from pvdefects.decisions import apply_thresholds
@@ -17,17 +17,6 @@ from pvdefects.explain.report import FALSE_NEGATIVE, FALSE_POSITIVE, gallery_row
 from pvdefects.layout import RunFolder
 from pvdefects.models.saving import load_classifier
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 FIGURE = re.compile(
     r"<figure class='error' data-class='([^']*)' data-kind='([^']*)' data-filename='([^']*)'>"
 )
@@ -92,18 +81,8 @@ def test_a_labels_csv_reports_on_its_cells(run, labels_csv, tmp_path):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium under Playwright (nothing downloaded); skipped where absent, failed in CI."""
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"the report's browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must provide it (.ci/run installs it)", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium("the report's browser test") as browser:
         yield browser
-        browser.close()
 
 
 def test_the_report_opens_offline_in_chromium(run, browser, tmp_path):

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 
 STARTUP_TIMEOUT_S = 30.0
 
@@ -71,13 +72,6 @@ def missing_service(name: str) -> str | None:
             None if shutil.which("redis-server") else "Redis is not installed (apt-get install redis-server)"
         )
     raise ValueError(f"unknown service {name!r}")
-
-
-def unavailable(reason: str) -> None:
-    """Skip the calling test for ``reason`` (something absent), but fail in CI, which installs it all."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must provide it (.ci/run installs it)", pytrace=False)
-    pytest.skip(reason)
 
 
 def require_service(name: str) -> None:

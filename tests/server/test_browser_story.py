@@ -9,26 +9,15 @@ admin, finalizes it on a second test set with the command line and publishes the
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from services import free_port, require_sandbox, unavailable, wait_for_port
+from machine import chromium
+from services import free_port, require_sandbox, wait_for_port
 from story import PASSWORD, background, pvdefects_ok, server_environment
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",  # containers often have a small /dev/shm
-]
 SLUG = "cells"
 ORGANISER = "organiser@example.org"
 SCORING_TIMEOUT_MS = 180_000  # a loaded 2-core machine: sandbox start, TensorFlow import, 12 cells
@@ -36,16 +25,10 @@ SCORING_TIMEOUT_MS = 180_000  # a loaded 2-core machine: sandbox start, TensorFl
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium under Playwright (nothing downloaded); skips where absent, fails in CI."""
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"the browser story needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    """Debian's chromium under Playwright; the story also needs the sandbox to score its upload."""
     require_sandbox()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium("the browser story") as browser:
         yield browser
-        browser.close()
 
 
 def verification_link(mail_dir: Path, email: str) -> str:
