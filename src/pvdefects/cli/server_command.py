@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from pvdefects.cli.arguments import ImagesRoot
 from pvdefects.cli.server_setup import DataDir, django_for
 from pvdefects.errors import UserError
 
@@ -89,9 +90,7 @@ def createuser(
 def challenge(
     slug: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. cells-2026.")],
     test_labels: Annotated[Path, typer.Option(help="Public test set: labels CSV (course format).")],
-    images_root: Annotated[
-        Path | None, typer.Option(help="Folder the CSV's image paths are relative to.")
-    ] = None,
+    images_root: ImagesRoot = None,
     title: Annotated[str | None, typer.Option(help="Title (default: the slug).")] = None,
     description: Annotated[
         Path | None, typer.Option(help="Markdown file with the challenge's description.")
@@ -195,9 +194,7 @@ def team(
 def finalize(
     slug: Annotated[str, typer.Argument(help="The challenge, after its deadline.")],
     final_labels: Annotated[Path, typer.Option(help="The final, hidden test set: labels CSV.")],
-    images_root: Annotated[
-        Path | None, typer.Option(help="Folder the CSV's image paths are relative to.")
-    ] = None,
+    images_root: ImagesRoot = None,
     data_dir: DataDir = None,
 ) -> None:
     """Freeze uploads, write the manifest of the zips to rank, score them on the final set (unpublished).
