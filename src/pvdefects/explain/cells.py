@@ -17,7 +17,7 @@ import numpy as np
 from pvdefects.data.images import ColourConversions, read_grayscale
 from pvdefects.decisions import sigmoid
 from pvdefects.errors import UserError
-from pvdefects.explain.gradcam import gradcam
+from pvdefects.explain.gradcam import logits_and_gradcams
 from pvdefects.layout import RunFolder
 from pvdefects.models.saving import ModelMetadata, load_classifier
 
@@ -75,10 +75,8 @@ def explain_files(
         explained: dict[int, ExplainedCell] = {}
         for group in by_shape.values():
             batch = np.stack([pixels.astype(np.float32) for _, pixels in group])[..., np.newaxis]
-            scores = sigmoid(np.asarray(model(batch, training=False), np.float64)).astype(np.float32)
-            maps = np.stack(
-                [gradcam(model, batch, c, layer, batch_size, method) for c in class_indices], axis=1
-            )
+            logits, maps = logits_and_gradcams(model, batch, class_indices, layer, batch_size, method)
+            scores = sigmoid(logits.astype(np.float64)).astype(np.float32)
             for row, (index, pixels) in enumerate(group):
                 explained[index] = ExplainedCell(index, pixels, scores[row], maps[row])
         yield from (explained[index] for index in indices)

@@ -97,6 +97,21 @@ def gradcam(
     Raises :class:`UserError` for a class index out of range, an unknown layer, a layer without a
     feature map, a model without a convolutional layer, or an unknown method.
     """
+    return logits_and_gradcams(model, images, [class_index], layer, batch_size, method)[1][:, 0]
+
+
+def logits_and_gradcams(
+    model: keras.Model,
+    images: np.ndarray,
+    class_indices: list[int],
+    layer: str | None = None,
+    batch_size: int = 32,
+    method: str = "gradcam",
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's logits (float32 ``[N, C]``) and the heatmaps of each class in ``class_indices``
+    (float32 ``[N, len(class_indices), H, W]``, as :func:`gradcam` returns them), from one forward
+    pass per batch: callers that want scores and several classes' maps need not run the model again.
+    Raises :class:`UserError` as :func:`gradcam` does."""
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     images = np.asarray(images, np.float32)
@@ -105,24 +120,36 @@ def gradcam(
     if images.ndim != 4 or images.shape[-1] != 1:
         raise UserError(f"images must have shape [N, height, width, 1]; got {list(images.shape)}")
     classes = model.outputs[0].shape[-1]
-    if not 0 <= class_index < classes:
-        raise UserError(f"class index {class_index} out of range: the model has {classes} classes")
+    for class_index in class_indices:
+        if not 0 <= class_index < classes:
+            raise UserError(f"class index {class_index} out of range: the model has {classes} classes")
     explained = gradcam_model(model, layer)
     height, width = images.shape[1:3]
-    maps = [
-        _batch_gradcam(explained, images[start : start + batch_size], class_index, (height, width), method)
+    batches = [
+        _batch_gradcams(explained, images[start : start + batch_size], class_indices, (height, width), method)
         for start in range(0, len(images), batch_size)
     ]
-    return np.concatenate(maps) if maps else np.zeros((0, height, width), np.float32)
+    if not batches:
+        return np.zeros((0, classes), np.float32), np.zeros(
+            (0, len(class_indices), height, width), np.float32
+        )
+    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
 
 
-def _batch_gradcam(explained: keras.Model, batch: np.ndarray, class_index: int, size, method) -> np.ndarray:
+def _batch_gradcams(
+    explained: keras.Model, batch: np.ndarray, class_indices: list[int], size, method
+) -> tuple[np.ndarray, np.ndarray]:
     x = tf.convert_to_tensor(batch)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:  # one forward pass, one gradient per class
         features, logits = explained(x, training=False)
-        target = logits[:, class_index]
+        targets = [logits[:, class_index] for class_index in class_indices]
     # in inference mode the cells of a batch are independent: d(sum of logits)/dA is each cell's own
-    gradients = tape.gradient(target, features)
+    maps = [_map(features, tape.gradient(target, features), size, method) for target in targets]
+    del tape
+    return np.asarray(logits, np.float32), np.stack(maps, axis=1)
+
+
+def _map(features: tf.Tensor, gradients: tf.Tensor, size, method: str) -> np.ndarray:
     if method == "gradcam++":
         squared = tf.square(gradients)
         total = tf.reduce_sum(features, axis=(1, 2), keepdims=True)
