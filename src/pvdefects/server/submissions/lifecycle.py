@@ -88,17 +88,24 @@ def finish(submission_id: int, token: int, state: State, **fields) -> bool:
     return bool(stored)
 
 
+def _failed_on_our_side(internal_error: str, now: datetime) -> dict:
+    """The fields of a row that failed for good after MAX_ATTEMPTS attempts, none of them its fault."""
+    return dict(
+        state=State.FAILED,
+        lease_expires_at=None,
+        finished_at=now,
+        error_category="infrastructure",
+        error_reason=INFRASTRUCTURE_REASON,
+        internal_error=internal_error,
+    )
+
+
 def release(submission_id: int, token: int, internal_error: str) -> None:
     """An infrastructure failure: queue the row again, or fail it for good after MAX_ATTEMPTS attempts."""
     with transaction.atomic():
         row = _holding(submission_id, token)
         if row.filter(attempts__gte=settings.MAX_ATTEMPTS).update(
-            state=State.FAILED,
-            lease_expires_at=None,
-            finished_at=timezone.now(),
-            error_category="infrastructure",
-            error_reason=INFRASTRUCTURE_REASON,
-            internal_error=internal_error,
+            **_failed_on_our_side(internal_error, timezone.now())
         ):
             return
         if row.update(state=State.QUEUED, lease_expires_at=None, internal_error=internal_error):
@@ -115,12 +122,7 @@ def reap(now: datetime | None = None) -> dict[str, int]:
         expired = Submission.objects.filter(pk=submission_id, state=State.RUNNING, lease_expires_at__lt=now)
         if attempts >= settings.MAX_ATTEMPTS:
             counts["failed"] += expired.update(
-                state=State.FAILED,
-                lease_expires_at=None,
-                finished_at=now,
-                error_category="infrastructure",
-                error_reason=INFRASTRUCTURE_REASON,
-                internal_error="the worker's lease expired on the last attempt (worker lost?)",
+                **_failed_on_our_side("the worker's lease expired on the last attempt (worker lost?)", now)
             )
         elif expired.update(state=State.QUEUED, lease_expires_at=None, fencing_token=F("fencing_token") + 1):
             counts["requeued"] += 1
