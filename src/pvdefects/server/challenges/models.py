@@ -46,10 +46,6 @@ class Challenge(models.Model):
         """The Markdown description as HTML (organisers are trusted authors; participants write none)."""
         return mark_safe(markdown.markdown(self.description))
 
-    def accepts_uploads(self, now: datetime | None = None) -> bool:
-        now = now or timezone.now()
-        return self.frozen_at is None and self.start <= now < self.deadline
-
     @property
     def final_published(self) -> bool:
         return self.final_published_at is not None
