@@ -25,6 +25,15 @@ class UploadRefused(UserError):
     """The upload was not accepted (closed challenge, no team, limit reached); the message says why."""
 
 
+def _counted(team: Team):
+    """The team's submissions that count against its limits."""
+    return Submission.objects.filter(team=team).exclude(state__in=NOT_COUNTED)
+
+
+def _used_today(challenge: Challenge, team: Team, now: datetime) -> int:
+    return _counted(team).filter(created__gte=challenge.day_start(now)).count()
+
+
 def refusal(challenge: Challenge, team: Team | None, now: datetime | None = None) -> str | None:
     """Why ``team`` may not upload to ``challenge`` now, or None if it may."""
     now = now or timezone.now()
@@ -36,25 +45,18 @@ def refusal(challenge: Challenge, team: Team | None, now: datetime | None = None
         return f"The challenge opens at {challenge.start:%Y-%m-%d %H:%M} UTC."
     if team.is_baseline:
         return None
-    counted = Submission.objects.filter(team=team).exclude(state__in=NOT_COUNTED)
-    if counted.filter(created__gte=challenge.day_start(now)).count() >= challenge.daily_upload_limit:
+    if _used_today(challenge, team, now) >= challenge.daily_upload_limit:
         return (
             f"Your team has used its {challenge.daily_upload_limit} uploads for today; the count restarts at "
             f"{challenge.daily_reset_hour_utc:02d}:00 UTC."
         )
-    if challenge.total_upload_limit is not None and counted.count() >= challenge.total_upload_limit:
+    if challenge.total_upload_limit is not None and _counted(team).count() >= challenge.total_upload_limit:
         return f"Your team has used all {challenge.total_upload_limit} uploads of this challenge."
     return None
 
 
 def uploads_left_today(challenge: Challenge, team: Team, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    used = (
-        Submission.objects.filter(team=team, created__gte=challenge.day_start(now))
-        .exclude(state__in=NOT_COUNTED)
-        .count()
-    )
-    return max(challenge.daily_upload_limit - used, 0)
+    return max(challenge.daily_upload_limit - _used_today(challenge, team, now or timezone.now()), 0)
 
 
 def accept_upload(challenge: Challenge, team: Team | None, uploader, chunks: Iterable[bytes]) -> Submission:
