@@ -111,8 +111,10 @@ def cache_folder() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "pvdefects")
 
 
-def _convert(package: WeightsPackage, model: keras.Model, layer_names: dict[str, str]) -> dict[str, list]:
-    tensors = read_state_dict(weights_file(package))
+def _convert(
+    package: WeightsPackage, path: Path, model: keras.Model, layer_names: dict[str, str]
+) -> dict[str, list]:
+    tensors = read_state_dict(path)
     try:
         return {
             ours: _keras_arrays(tensors, theirs, model.get_layer(ours))
@@ -160,10 +162,10 @@ def load_efficientnet_lite0(
         del layer_names["logits"]
     channels = model.get_layer("stem_conv").kernel.shape[2]
     cache = cache_folder() / f"efficientnet_lite0-{package.sha256[:12]}-{channels}ch.npz"
-    weights_file(package)  # the installed file is checked even when the cache answers
+    path = weights_file(package)  # the installed file is checked even when the cache answers
     weights = _read_cache(cache, layer_names)
     if weights is None:
-        weights = _convert(package, model, layer_names)
+        weights = _convert(package, path, model, layer_names)
         _write_cache(cache, weights)
     for name, values in weights.items():
         try:
