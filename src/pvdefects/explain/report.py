@@ -35,7 +35,7 @@ from pvdefects.evaluation.plots import plot_f1_against_threshold, plot_history, 
 from pvdefects.evaluation.report import COLUMNS, HEADERS, cell
 from pvdefects.explain.cells import ExplainedCell, explain_files, load_keras_classifier
 from pvdefects.explain.overlay import overlay, png_bytes
-from pvdefects.inference.predict_files import predict_files
+from pvdefects.inference.evaluate import score_labelled_cells
 from pvdefects.inference.predictor import classifier_predictor
 from pvdefects.layout import RunFolder
 from pvdefects.models.saving import ModelMetadata
@@ -73,13 +73,8 @@ def labelled_cells(
     model: keras.Model, metadata: ModelMetadata, labels: str | Path, images_root: str | Path | None
 ) -> ScoredCells:
     """The cells of a labels CSV, scored now by ``model`` (each at its own size, as ``evaluate`` does)."""
-    table, root = open_labels(labels, images_root)
-    if table.class_names != metadata.class_names:
-        raise UserError(
-            f"{labels}: classes {table.class_names} do not match the model's {metadata.class_names}"
-        )
-    paths = [resolve_image_path(name, root) for name in table.filenames]
-    scored = predict_files(classifier_predictor(model, metadata, "report"), paths)
+    predictor = classifier_predictor(model, metadata, "report")
+    table, paths, scored = score_labelled_cells(predictor, labels, images_root)
     return ScoredCells(table.filenames, paths, table.labels, scored.scores, f"{len(paths)} cells of {labels}")
 
 

@@ -9,12 +9,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from pvdefects.data.images import resolve_image_path
+from pvdefects.data.labels import LabelTable
 from pvdefects.data.sources import open_labels
 from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import multilabel_metrics
-from pvdefects.inference.predict_files import predict_files
+from pvdefects.inference.predict_files import ScoredFiles, predict_files
 from pvdefects.inference.predictor import Predictor
+
+
+def score_labelled_cells(
+    predictor: Predictor, labels_csv: str | Path | None, images_root: str | Path | None = None
+) -> tuple[LabelTable, list[Path], ScoredFiles]:
+    """The label table of ``labels_csv``, its cells' image paths and ``predictor``'s decisions and
+    scores on them (each cell as read, at its own size: :func:`predict_files`). Raises
+    :class:`UserError` for labels of other classes than the predictor's, or as ``predict_files`` does."""
+    table, root = open_labels(labels_csv, images_root)
+    if table.class_names != predictor.class_names:
+        raise UserError(
+            f"{labels_csv}: classes {table.class_names} do not match the model's {predictor.class_names}"
+        )
+    paths = [resolve_image_path(name, root) for name in table.filenames]
+    return table, paths, predict_files(predictor, paths)
 
 
 def evaluate(
@@ -28,13 +44,7 @@ def evaluate(
 
     Each cell reaches the model as read, at its own size (:func:`predict_files`), so a cell's
     decision does not depend on the other rows and their order."""
-    table, root = open_labels(labels_csv, images_root)
-    if table.class_names != predictor.class_names:
-        raise UserError(
-            f"{labels_csv}: classes {table.class_names} do not match the model's {predictor.class_names}"
-        )
-    paths = [resolve_image_path(name, root) for name in table.filenames]
-    result = predict_files(predictor, paths)
+    table, _, result = score_labelled_cells(predictor, labels_csv, images_root)
     decisions = result.decisions
     if threshold is not None:
         decisions = apply_thresholds(result.scores, [threshold] * len(table.class_names))
