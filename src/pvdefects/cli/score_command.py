@@ -26,7 +26,13 @@ def score(
     out: Annotated[
         Path | None, typer.Option(help="Also write the metrics (or the rejection) here as JSON.")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Wall-clock limit for the model's run, in seconds.")] = 900.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Wall-clock limit for the model's run, in seconds. Default: the sandbox's (security.md).",
+            show_default=False,
+        ),
+    ] = None,
     trust: Annotated[
         bool, typer.Option("--i-trust-this-model", help="Run without a sandbox where bubblewrap is missing.")
     ] = False,
@@ -55,10 +61,9 @@ def score(
             fg="yellow",
         )
     report = {"model": str(model), "labels": labels, "sandboxed": sandboxed}
+    limits = SandboxLimits() if timeout is None else SandboxLimits(wall_seconds=timeout)
     try:
-        metrics = score_untrusted(
-            model, labels, images_root, sandbox_limits=SandboxLimits(wall_seconds=timeout), trust=trust
-        )
+        metrics = score_untrusted(model, labels, images_root, sandbox_limits=limits, trust=trust)
     except Rejected as rejection:
         report["rejected"] = str(rejection)
         if out:
