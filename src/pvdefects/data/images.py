@@ -21,7 +21,7 @@ its ``data/`` folder is tried too (the shared labels file relies on this).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -129,6 +129,37 @@ def read_grayscale(path: Path, conversions: ColourConversions | None = None) -> 
     if mode in DEEP_MODES and (pixels.size == 0 or (pixels.min() >= 0 and pixels.max() < 2**16)):
         return scale_to_8_bit_range(pixels)
     raise UserError(f"{path}: {mode} image; expected 8- or 16-bit grayscale (or colour, converted)")
+
+
+def read_in_batches(
+    paths: Sequence[Path],
+    batch_size: int,
+    conversions: ColourConversions,
+    unreadable: list[str] | None = None,
+) -> Iterator[tuple[range, list[list[tuple[int, np.ndarray]]]]]:
+    """The files ``batch_size`` at a time, each read with :func:`read_grayscale` at its own size:
+    per batch, its positions in ``paths`` and its images grouped by size (``[(position, pixels),
+    ...]`` per size, in order), so that each group reaches a model as one array (:func:`as_batch`).
+    An unreadable file raises :class:`UserError`, or, where an ``unreadable`` list is given, is left
+    out and its message appended to that list."""
+    for start in range(0, len(paths), batch_size):
+        positions = range(start, min(start + batch_size, len(paths)))
+        by_shape: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for index in positions:
+            try:
+                pixels = read_grayscale(paths[index], conversions)
+            except UserError as error:
+                if unreadable is None:
+                    raise
+                unreadable.append(str(error))
+                continue
+            by_shape.setdefault(pixels.shape, []).append((index, pixels))
+        yield positions, list(by_shape.values())
+
+
+def as_batch(group: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """A group of same-size images of :func:`read_in_batches` as float32 ``[n, H, W, 1]``, 0-255."""
+    return np.stack([pixels.astype(np.float32) for _, pixels in group])[..., np.newaxis]
 
 
 def resize_cell(pixels: np.ndarray, size: int) -> np.ndarray:

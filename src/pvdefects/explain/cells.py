@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from pvdefects.data.images import ColourConversions, read_grayscale
+from pvdefects.data.images import ColourConversions, as_batch, read_in_batches
 from pvdefects.decisions import sigmoid
 from pvdefects.errors import UserError
 from pvdefects.explain.gradcam import logits_and_gradcams
@@ -66,19 +66,15 @@ def explain_files(
     at a time (images of one size per model call). ``on_batch`` gets the number of files just
     handled. Raises :class:`UserError` for an unreadable file (naming it) and as ``gradcam`` does."""
     conversions = ColourConversions()
-    for start in range(0, len(paths), batch_size):
-        indices = range(start, min(start + batch_size, len(paths)))
-        by_shape: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
-        for index in indices:
-            pixels = read_grayscale(paths[index], conversions)
-            by_shape.setdefault(pixels.shape, []).append((index, pixels))
+    for positions, groups in read_in_batches(paths, batch_size, conversions):
         explained: dict[int, ExplainedCell] = {}
-        for group in by_shape.values():
-            batch = np.stack([pixels.astype(np.float32) for _, pixels in group])[..., np.newaxis]
-            logits, maps = logits_and_gradcams(model, batch, class_indices, layer, batch_size, method)
+        for group in groups:
+            logits, maps = logits_and_gradcams(
+                model, as_batch(group), class_indices, layer, batch_size, method
+            )
             scores = sigmoid(logits.astype(np.float64)).astype(np.float32)
             for row, (index, pixels) in enumerate(group):
                 explained[index] = ExplainedCell(index, pixels, scores[row], maps[row])
-        yield from (explained[index] for index in indices)
-        on_batch(len(indices))
+        yield from (explained[index] for index in positions)
+        on_batch(len(positions))
     conversions.report()

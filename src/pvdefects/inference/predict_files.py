@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pvdefects.data.images import ColourConversions, read_grayscale
-from pvdefects.errors import UserError
+from pvdefects.data.images import ColourConversions, as_batch, read_in_batches
 from pvdefects.inference.predictor import Predictor
 
 
@@ -49,23 +48,14 @@ def predict_files(
     scores = np.zeros((len(paths), len(predictor.class_names)), np.float32)
     scored: list[int] = []
     unreadable: list[str] = []
-    for start in range(0, len(paths), batch_size):
-        by_shape: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
-        for index in range(start, min(start + batch_size, len(paths))):
-            try:
-                pixels = read_grayscale(paths[index], conversions)
-            except UserError as error:
-                if not skip_unreadable:
-                    raise
-                unreadable.append(str(error))
-                continue
-            by_shape.setdefault(pixels.shape, []).append((index, pixels))
-        for group in by_shape.values():
+    for positions, groups in read_in_batches(
+        paths, batch_size, conversions, unreadable if skip_unreadable else None
+    ):
+        for group in groups:
             indices = [index for index, _ in group]
-            batch = np.stack([pixels.astype(np.float32) for _, pixels in group])[..., np.newaxis]
-            decisions[indices], scores[indices] = predictor.predict(batch, batch_size, tta)
+            decisions[indices], scores[indices] = predictor.predict(as_batch(group), batch_size, tta)
             scored.extend(indices)
-        on_batch(min(batch_size, len(paths) - start))
+        on_batch(len(positions))
     conversions.report()
     scored.sort()
     return ScoredFiles(decisions[scored], scores[scored], scored, unreadable)
