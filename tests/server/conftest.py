@@ -8,13 +8,10 @@ the test database in it). Scoring tasks are recorded, not queued, unless a test 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("PVDEFECTS_DATA_DIR", tempfile.mkdtemp(prefix="pvdefects-server-tests-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pvdefects.server.settings")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "security"))  # submissions.py: test models
 
 import django  # noqa: E402
 import pytest  # noqa: E402
