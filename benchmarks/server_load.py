@@ -144,6 +144,16 @@ def seed(teams: int, submissions: int, rng: random.Random) -> None:
             refresh_best(team)
 
 
+def run_wrk(folder: Path, url: str, connections: int, seconds: int) -> tuple[str, dict[str, float]]:
+    """Load ``url`` with wrk (``percentiles.lua`` in ``folder``); the command line and its figures."""
+    command = (
+        f"wrk -t{min(2, connections)} -c{connections} -d{seconds}s --timeout 10s --latency "
+        f"-s percentiles.lua {url}"
+    )
+    result = subprocess.run(command.split(), cwd=folder, capture_output=True, text=True, check=True)
+    return command, parse_wrk(result.stdout)
+
+
 def resnet18_zip(folder: Path) -> Path:
     """An untrained resnet18 (224 px) exported as ``pvdefects export`` writes it (speed needs no training)."""
     import keras
@@ -285,12 +295,8 @@ def main() -> None:
             page = f"{base}/c/{SLUG}/leaderboard/"
             assert urllib.request.urlopen(page, timeout=60).status == 200  # warm: templates, connections
             (folder / "percentiles.lua").write_text(WRK_SCRIPT)
-            wrk_command = (
-                f"wrk -t2 -c{args.connections} -d{args.duration}s --timeout 10s --latency "
-                f"-s percentiles.lua {page}"
-            )
-            wrk = subprocess.run(wrk_command.split(), cwd=folder, capture_output=True, text=True, check=True)
-            load = parse_wrk(wrk.stdout)
+            _, alone = run_wrk(folder, page, connections=1, seconds=10)
+            wrk_command, load = run_wrk(folder, page, args.connections, args.duration)
 
             ids = [
                 api(f"{base}/api/challenges/{SLUG}/submissions", token, zip_path)["id"]
@@ -309,11 +315,18 @@ def main() -> None:
                 )
                 waits.append(time.perf_counter() - begun)
 
-    report(args, load, rate, waits, seeding_s, zip_mb, wrk_command)
+    report(args, alone, load, rate, waits, seeding_s, zip_mb, wrk_command)
 
 
 def report(
-    args, load: dict, rate: float, waits: list[float], seeding_s: float, zip_mb: float, wrk_command: str
+    args,
+    alone: dict,
+    load: dict,
+    rate: float,
+    waits: list[float],
+    seeding_s: float,
+    zip_mb: float,
+    wrk_command: str,
 ) -> None:
     p95_wait = nearest_rank(waits, 95)
     verdict = lambda ok: "met" if ok else "missed"
@@ -337,12 +350,20 @@ def report(
         f"p50 / p95 / p99 latency | {load['p50_ms']:.0f} / {load['p95_ms']:.0f} / {load['p99_ms']:.0f} ms "
         f"({load['requests'] / load['duration_s']:.0f} requests/s, {load['non2xx']:.0f} non-2xx, "
         f"{load['socket_errors']:.0f} socket errors) | p95 <= 100 ms: {verdict(load['p95_ms'] <= 100)} |",
+        f"| the same page, one connection alone, 10 s: p50 / p95 latency | {alone['p50_ms']:.0f} / "
+        f"{alone['p95_ms']:.0f} ms ({alone['requests'] / alone['duration_s']:.0f} requests/s) | |",
         f"| scoring throughput of one worker: untrained resnet18 model.zip (224 px, {zip_mb:.0f} MB), "
         f"{args.cells}-cell test set, {args.throughput_uploads} uploads queued at once | {rate:.1f} "
         f"submissions/minute | >= 3: {verdict(rate >= 3)} |",
         f"| upload-to-scored on the idle server, same zip, {len(waits)} uploads one after another: median / "
         f"p95 (nearest rank) | {nearest_rank(waits, 50):.1f} / {p95_wait:.1f} s | p95 <= 30 s: "
         f"{verdict(p95_wait <= 30)} |",
+        "",
+        f"Alone, one page costs about {alone['p50_ms']:.0f} ms of server time; with {args.connections} "
+        f"connections requests wait for each other: {args.connections} / "
+        f"{load['requests'] / load['duration_s']:.0f} requests/s = "
+        f"{1000 * args.connections * load['duration_s'] / load['requests']:.0f} ms per request on average "
+        "(Little's law), so the latency at load follows from the cost of one page and the cores there are.",
         "",
         "wrk command (run in the benchmark's temporary folder, which holds `percentiles.lua`): "
         f"`{wrk_command}`. The scoring rate is (uploads - 1) over the time between the first and the last "
