@@ -6,15 +6,25 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The challenge server's Django is configured here, before any test module imports TensorFlow:
+# Django's logging set-up closes the handlers that exist, absl's among them, and absl's closes the
+# stream it holds, which under pytest's capture is the capture file (the session then dies with
+# "I/O operation on closed file"). pytest-django creates the test database in this data folder.
+os.environ.setdefault("PVDEFECTS_DATA_DIR", tempfile.mkdtemp(prefix="pvdefects-server-tests-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pvdefects.server.settings")
 
+import django  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from synthetic import write_dataset  # noqa: E402
+
+django.setup()
 
 SHARED_LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "solar-cells" / "labels.csv"
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"

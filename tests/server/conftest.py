@@ -1,23 +1,13 @@
 """Fixtures for the challenge-server tests.
 
-Django is configured here, at collection, for a throwaway data folder (pytest-django then creates
+Django is configured by the root conftest, for a throwaway data folder (pytest-django then creates
 the test database in it). Scoring tasks are recorded, not queued, unless a test asks for
 ``eager_scoring``; a real worker is exercised by the scaled-out test.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-
-os.environ.setdefault("PVDEFECTS_DATA_DIR", tempfile.mkdtemp(prefix="pvdefects-server-tests-"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pvdefects.server.settings")
-
-import django  # noqa: E402
-import pytest  # noqa: E402
-
-django.setup()
-
+import pytest
 from services import postgres_url, redis_url  # noqa: E402, F401  (fixtures: throwaway PostgreSQL and Redis)
 from story import story_test_sets, tiny_model_zip  # noqa: E402, F401  (fixtures: end-to-end stories)
 
