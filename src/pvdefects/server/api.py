@@ -8,7 +8,7 @@ session cookie is accepted for reads only (the live status of the submissions pa
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -69,9 +69,9 @@ def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_GET
-def public_leaderboard(request: HttpRequest, slug: str) -> JsonResponse:
+def public_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = get_object_or_404(Challenge, slug=slug)
-    return leaderboard_json(challenge, leaderboard.public_board(challenge))
+    return HttpResponse(leaderboard.public_rendering(challenge, "json"), content_type="application/json")
 
 
 @require_GET

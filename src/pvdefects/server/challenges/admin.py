@@ -49,5 +49,5 @@ class ChallengeAdmin(admin.ModelAdmin):
             return None
         challenge = queryset.get()
         return leaderboard.csv_response(
-            leaderboard.public_board(challenge), f"{challenge.slug}-leaderboard.csv"
+            leaderboard.public_rendering(challenge, "csv"), f"{challenge.slug}-leaderboard.csv"
         )

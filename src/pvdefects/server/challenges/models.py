@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -35,12 +36,27 @@ class Challenge(models.Model):
     frozen_at = models.DateTimeField(null=True, blank=True)  # uploads and selections closed for good
     final_published_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
+    # Renewed whenever the public leaderboard can change (a score stored or withdrawn, a team saved, the
+    # challenge saved): rendered boards are cached under it, so every process sees a change at once.
+    # A fresh random value, not a counter: a save from a stale instance can never bring back an old key.
+    board_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["-start"]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.board_version = uuid.uuid4()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "board_version"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def board_changed(cls, challenge_id: int) -> None:
+        """Invalidate the challenge's cached boards (call it in the transaction that changes the board)."""
+        cls.objects.filter(pk=challenge_id).update(board_version=uuid.uuid4())
 
     def description_html(self) -> SafeString:
         """The Markdown description as HTML (organisers are trusted authors; participants write none)."""

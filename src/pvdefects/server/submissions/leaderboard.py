@@ -5,15 +5,24 @@ decimals, ties to the earlier upload; organisers' baseline teams are shown at th
 rank. The best submission is kept on the team row (``refresh_best``) so that a board of hundreds of
 teams is one query. Final: each team's best final score among the submissions ranked at
 finalisation, with its bootstrap interval and the change from its public rank.
+
+The public board is read far more often than it changes, so its renderings (page table, JSON, CSV)
+are kept in Django's cache (per process, in memory) under the challenge's ``board_version``, which
+every change renews in the database in the same transaction: a score shows at once in every process.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import asdict, dataclass
 
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 
 from pvdefects.server.challenges.models import Challenge
 from pvdefects.server.submissions.models import State, Submission, rounded
@@ -30,7 +39,16 @@ def best_public(team: Team) -> Submission | None:
 
 
 def refresh_best(team: Team) -> None:
+    """Put the team's best submission on its row and invalidate the challenge's cached boards."""
     Team.objects.filter(pk=team.pk).update(best_submission=best_public(team))
+    Challenge.board_changed(team.challenge_id)
+
+
+@receiver(post_save, sender=Team)
+@receiver(post_delete, sender=Team)
+@receiver(post_delete, sender=Submission)  # a deleted best submission leaves its team's row empty
+def _board_changed(sender, instance: Team | Submission, **kwargs) -> None:
+    Challenge.board_changed(instance.challenge_id)
 
 
 @dataclass
@@ -57,28 +75,71 @@ def _ranked(rows: list[Row]) -> list[Row]:
 
 
 def public_board(challenge: Challenge) -> list[Row]:
+    """The public ranking, read in one query from the teams' rows (no model instances built)."""
+    best = "best_submission__"
     teams = (
         Team.objects.filter(challenge=challenge, best_submission__isnull=False)
-        .select_related("best_submission")
-        .order_by("-best_submission__public_mean_f1", "best_submission__created", "best_submission__pk")
+        .order_by(f"-{best}public_mean_f1", f"{best}created", f"{best}pk")
+        .values_list(
+            "name",
+            "is_baseline",
+            f"{best}pk",
+            f"{best}public_mean_f1",
+            f"{best}public_metrics",
+            f"{best}created",
+        )
     )
     return _ranked(
         [
             Row(
                 rank=None,
-                team=team.name,
-                mean_f1=team.best_submission.public_mean_f1,
-                classes={
-                    name: rounded(values["f1"])
-                    for name, values in team.best_submission.public_metrics["classes"].items()
-                },
-                submission_id=team.best_submission.pk,
-                uploaded_at=team.best_submission.created.isoformat(),
-                baseline=team.is_baseline,
+                team=name,
+                mean_f1=mean_f1,
+                classes={name: rounded(values["f1"]) for name, values in metrics["classes"].items()},
+                submission_id=submission_id,
+                uploaded_at=created.isoformat(),
+                baseline=baseline,
             )
-            for team in teams
+            for name, baseline, submission_id, mean_f1, metrics, created in teams
         ]
     )
+
+
+def _html_table(challenge: Challenge, rows: list[Row]) -> str:
+    """The page's table, numbers formatted here once (the template only places strings)."""
+    shown = [
+        {
+            "rank": row.rank or "baseline",
+            "team": row.team,
+            "baseline": row.baseline,
+            "numbers": [_number(row.mean_f1), *(_number(value) for value in row.classes.values())],
+            "uploaded_at": row.uploaded_at[:19],
+        }
+        for row in rows
+    ]
+    class_names = list(rows[0].classes) if rows else []
+    return render_to_string("submissions/leaderboard_table.html", {"rows": shown, "class_names": class_names})
+
+
+RENDERINGS = {
+    "html": _html_table,
+    "json": lambda challenge, rows: json.dumps({"challenge": challenge.slug, "rows": as_json(rows)}),
+    "csv": lambda challenge, rows: as_csv(rows),
+}
+
+
+def public_rendering(challenge: Challenge, kind: str) -> str:
+    """The public board as ``kind`` (html: the page's table; json; csv), from the cache when unchanged.
+
+    ``challenge`` must be read before the board (as a view does): a rendering then never predates
+    the version it is stored under. Raises KeyError for an unknown kind.
+    """
+    key = f"leaderboard:{challenge.pk}:{challenge.board_version}:{kind}"
+    text = cache.get(key)
+    if text is None:
+        text = RENDERINGS[kind](challenge, public_board(challenge))
+        cache.set(key, text)
+    return text
 
 
 def final_board(challenge: Challenge) -> list[Row]:
@@ -149,7 +210,7 @@ def as_csv(rows: list[Row]) -> str:
     return out.getvalue()
 
 
-def csv_response(rows: list[Row], filename: str) -> HttpResponse:
-    response = HttpResponse(as_csv(rows), content_type="text/csv; charset=utf-8")
+def csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

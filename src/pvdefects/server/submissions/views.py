@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from pvdefects.server.challenges.models import Challenge
@@ -128,16 +129,22 @@ def toggle_selection(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def _board(
     request: HttpRequest, challenge: Challenge, rows: list[leaderboard.Row], name: str
 ) -> HttpResponse:
-    """A leaderboard as a page, or as CSV with ``?format=csv``."""
+    """The final board as a page, or as CSV with ``?format=csv``."""
     if request.GET.get("format") == "csv":
-        return leaderboard.csv_response(rows, f"{challenge.slug}-{name}.csv")
+        return leaderboard.csv_response(leaderboard.as_csv(rows), f"{challenge.slug}-{name}.csv")
     context = {"challenge": challenge, "rows": rows, "class_names": list(rows[0].classes) if rows else []}
     return render(request, f"submissions/{name}.html", context)
 
 
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public board as a page, or as CSV with ``?format=csv``; the table itself comes from the cache."""
     challenge = get_object_or_404(Challenge, slug=slug)
-    return _board(request, challenge, leaderboard.public_board(challenge), "leaderboard")
+    if request.GET.get("format") == "csv":
+        return leaderboard.csv_response(
+            leaderboard.public_rendering(challenge, "csv"), f"{challenge.slug}-leaderboard.csv"
+        )
+    table = mark_safe(leaderboard.public_rendering(challenge, "html"))  # rendered with autoescape
+    return render(request, "submissions/leaderboard.html", {"challenge": challenge, "table": table})
 
 
 def published_final_board(challenge: Challenge) -> list[leaderboard.Row]:
