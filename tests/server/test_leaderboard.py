@@ -7,12 +7,16 @@ import io
 import uuid
 
 import pytest
-from django.test import Client
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import Client, RequestFactory
 from factories import PASSWORD, make_challenge, make_user
 
 from pvdefects.server.challenges.models import Challenge
 from pvdefects.server.submissions import lifecycle
 from pvdefects.server.submissions.models import State, Submission
+from pvdefects.server.submissions.views import leaderboard_page
 from pvdefects.server.teams.models import Team
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +85,9 @@ def test_a_cached_board_changes_at_once_when_a_score_arrives_or_is_withdrawn(cli
     assert boards(client) == {"json": [], "csv": [], "page": []}
 
 
-def test_saving_the_challenge_renews_its_board_version():
-    challenge = make_challenge()
+def test_saving_the_challenge_renews_its_board_version_and_its_cached_page(client):
+    challenge = make_challenge(title="Cells 2026")
+    assert "Cells 2026" in client.get("/c/cells/leaderboard/").content.decode()
     stale = Challenge.objects.get(pk=challenge.pk)
     before = challenge.board_version
     Challenge.board_changed(challenge.pk)
@@ -90,6 +95,7 @@ def test_saving_the_challenge_renews_its_board_version():
     stale.save(update_fields=["title"])  # from an instance older than the last change
     versions = {before, Challenge.objects.get(pk=challenge.pk).board_version}
     assert len(versions) == 2 and stale.board_version == Challenge.objects.get(pk=challenge.pk).board_version
+    assert "Leaderboard: Renamed" in client.get("/c/cells/leaderboard/").content.decode()
 
 
 def test_a_repeated_board_request_is_one_query_and_the_cached_table_is_user_independent(
@@ -106,6 +112,7 @@ def test_a_repeated_board_request_is_one_query_and_the_cached_table_is_user_inde
             assert client.get(url).status_code == 200
     page = client.get("/c/cells/leaderboard/").content.decode()
     assert "&lt;b&gt;Alpha&lt;/b&gt;" in page and "<b>Alpha" not in page  # escaped, though cached
+    assert "csrf" not in page.lower() and "Log in" in page  # the page shared by all visitors has no token
 
     client.login(username="bob@example.org", password=PASSWORD)
     with django_assert_num_queries(3):  # session, user, challenge
@@ -113,3 +120,13 @@ def test_a_repeated_board_request_is_one_query_and_the_cached_table_is_user_inde
     assert (
         "Bob" in page and "&lt;b&gt;Alpha&lt;/b&gt;" in page
     )  # the person's own menu around the shared table
+
+
+def test_a_visitor_with_a_message_gets_it_though_the_page_is_cached(client):
+    make_challenge()
+    assert "Hello visitor" not in client.get("/c/cells/leaderboard/").content.decode()  # now cached
+    request = RequestFactory().get("/c/cells/leaderboard/")
+    request.user, request._messages = AnonymousUser(), CookieStorage(request)
+    messages.info(request, "Hello visitor")
+    assert "Hello visitor" in leaderboard_page(request, "cells").content.decode()
+    assert "Hello visitor" not in client.get("/c/cells/leaderboard/").content.decode()

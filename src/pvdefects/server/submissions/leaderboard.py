@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
@@ -134,10 +135,15 @@ def public_rendering(challenge: Challenge, kind: str) -> str:
     ``challenge`` must be read before the board (as a view does): a rendering then never predates
     the version it is stored under. Raises KeyError for an unknown kind.
     """
+    return cached(challenge, kind, lambda: RENDERINGS[kind](challenge, public_board(challenge)))
+
+
+def cached(challenge: Challenge, kind: str, render: Callable[[], str]) -> str:
+    """``render()``'s text, kept until the challenge's public board changes (same rule as above)."""
     key = f"leaderboard:{challenge.pk}:{challenge.board_version}:{kind}"
     text = cache.get(key)
     if text is None:
-        text = RENDERINGS[kind](challenge, public_board(challenge))
+        text = render()
         cache.set(key, text)
     return text
 

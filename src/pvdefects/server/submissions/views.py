@@ -143,6 +143,15 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         return leaderboard.csv_response(
             leaderboard.public_rendering(challenge, "csv"), f"{challenge.slug}-leaderboard.csv"
         )
+    if request.user.is_authenticated or messages.get_messages(request):
+        return _leaderboard_page(request, challenge)  # their own menu and messages around the shared table
+    # Everyone else gets the same bytes: the whole page is cached (it must use no CSRF token: tested).
+    return HttpResponse(
+        leaderboard.cached(challenge, "anonymous-page", lambda: _leaderboard_page(request, challenge).text)
+    )
+
+
+def _leaderboard_page(request: HttpRequest, challenge: Challenge) -> HttpResponse:
     table = mark_safe(leaderboard.public_rendering(challenge, "html"))  # rendered with autoescape
     return render(request, "submissions/leaderboard.html", {"challenge": challenge, "table": table})
 
