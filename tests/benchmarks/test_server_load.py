@@ -35,12 +35,24 @@ def test_scoring_rate_counts_intervals_between_finishes(load):
     )  # 3 scored in 60 s after the first
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:  # no line per request on the test's output
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """Says nothing when wrk hangs up mid-response at the end of its run (a broken pipe is expected)."""
+
+    def handle_error(self, request, client_address) -> None:
+        pass
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
 def test_wrk_runs_the_percentile_script(load, tmp_path):
     """wrk loads the Lua script and prints its RESULT line (against a small static web server)."""
     (tmp_path / "percentiles.lua").write_text(load.WRK_SCRIPT)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+    handler = functools.partial(QuietHandler, directory=str(tmp_path))
+    with QuietServer(("127.0.0.1", 0), handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         result = subprocess.run(
             ["wrk", "-t1", "-c2", "-d1s", "-s", "percentiles.lua"]
