@@ -27,16 +27,9 @@ TINY_TOML = (
 )
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    """A 40-cell 32x32 data set, a tiny config file, and one 2-fold cross-validation with TTA."""
-    root = tmp_path_factory.mktemp("crossval")
-    labels = write_dataset(root / "cells", n=40, size=32)
-    toml = root / "tiny.toml"
-    toml.write_text(TINY_TOML + f'labels = "{labels}"\n')
-    data = load_dataset(labels)
-    folder = CrossValFolder(root / "runs" / "cv")
-    result = cross_validate(
+def run_quietly(toml, folder, data):
+    """The 2-fold cross-validation of the tests, with TTA and 200 bootstrap resamples, printing nothing."""
+    return cross_validate(
         load_config_file(toml),
         folder,
         FOLDS,
@@ -46,6 +39,18 @@ def setup(tmp_path_factory):
         verbose=0,
         console=Console(quiet=True),
     )
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A 40-cell 32x32 data set, a tiny config file, and one 2-fold cross-validation with TTA."""
+    root = tmp_path_factory.mktemp("crossval")
+    labels = write_dataset(root / "cells", n=40, size=32)
+    toml = root / "tiny.toml"
+    toml.write_text(TINY_TOML + f'labels = "{labels}"\n')
+    data = load_dataset(labels)
+    folder = CrossValFolder(root / "runs" / "cv")
+    result = run_quietly(toml, folder, data)
     return toml, data, folder, result
 
 
@@ -121,16 +126,7 @@ def test_rerun_skips_finished_folds_and_refuses_other_settings(setup, tmp_path, 
     monkeypatch.setattr(
         crossval_module, "train", lambda *a, **k: pytest.fail("a finished fold was trained again")
     )
-    again = cross_validate(
-        load_config_file(toml),
-        copy,
-        FOLDS,
-        tta=True,
-        resamples=200,
-        data=data,
-        verbose=0,
-        console=Console(quiet=True),
-    )
+    again = run_quietly(toml, copy, data)
     np.testing.assert_allclose(again.scores, result.scores, atol=1e-6)
     with pytest.raises(crossval_module.UserError, match="trained with other settings .*epochs"):
         cross_validate(
