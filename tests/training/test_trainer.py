@@ -116,3 +116,19 @@ def test_augmentation_is_the_aug_settings_by_name():
     assert {f.name: f.default for f in fields(Augmentation)} == settings
     config = TrainConfig(aug_flips=False, aug_rot90=True, aug_intensity=0.25, aug_shift=0.1)
     assert augmentation(config) == Augmentation(flips=False, rot90=True, intensity=0.25, shift=0.1)
+
+
+@pytest.mark.parametrize("pretrained", [None, False])
+def test_the_pretrained_setting_reaches_the_model(labels_csv, tmp_path, monkeypatch, pretrained):
+    import pvdefects.training.trainer as trainer
+
+    asked = []
+    original = trainer.create_model
+
+    def recording_create_model(*args, **kwargs):
+        asked.append(args[5] if len(args) > 5 else kwargs.get("pretrained"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "create_model", recording_create_model)
+    train(tiny_config(labels_csv, epochs=1, pretrained=pretrained), RunFolder(tmp_path / "run"), verbose=0)
+    assert asked == [pretrained]

@@ -51,6 +51,11 @@ class TrainConfig:
     input_size: int = setting(224, "Side in pixels the model resizes cells to.")
     normalization: str = setting("per_image", "per_image (zero mean, unit variance) or scale (x/255).")
     dropout: float | None = setting(None, "Dropout rate before the classifier. Default: the architecture's.")
+    pretrained: bool | None = setting(
+        None,
+        "Start the backbone from ImageNet weights (efficientnet_lite0; docs/pretrained.md). "
+        "Default: when the architecture has them and their package is installed.",
+    )
     # optimisation
     epochs: int = setting(30, "Maximum number of epochs.")
     patience: int = setting(10, "Stop after this many epochs without a better validation loss.")

@@ -195,7 +195,12 @@ def train(
     steps = config.steps_per_epoch or max(len(train_set) // config.batch_size, 1)
     loss = build_loss(config, train_set.labels)
     model = create_model(
-        config.model, len(class_names), config.input_size, config.normalization, config.dropout
+        config.model,
+        len(class_names),
+        config.input_size,
+        config.normalization,
+        config.dropout,
+        config.pretrained,
     )
     model.compile(optimizer=build_optimizer(config, steps), loss=loss)
     stream = training_stream(train_set, config)
