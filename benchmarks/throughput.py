@@ -4,7 +4,7 @@
         [--models resnet18 alexnet efficientnet_lite0] [--sizes 224 300] [--precisions float32 bfloat16] \\
         [--steps 2] [--repeats 3] [--levers resnet18] [--no-export]
 
-For every model, network input size and precision, one after the other in this process:
+For every model, network input size and precision, one after the other:
 
 - pvdefects (Keras 3 on TensorFlow): ``create_model`` compiled as ``pvdefects train`` compiles it
   (AdamW of the model's recommended settings, the multi-label sigmoid cross-entropy), one training
@@ -19,11 +19,12 @@ For every model, network input size and precision, one after the other in this p
 
 Then, per size: the training input pipeline alone (``training_dataset`` with the recommended
 sampling and augmentation, batches of 32 pulled from the iterator), against the fastest training rate
-measured at that size; per model, size and precision: ``model.zip`` as ``pvdefects export`` writes
-it, fed 32 cells of 300x300 through TensorFlow's SavedModel signature and through ONNX Runtime
-(converted by tf2onnx; a failed conversion is reported with its error). Last, the levers of
-item 3 of issue 15 on the ``--levers`` model at the first size: XLA (``jit_compile=True``) and
-``steps_per_execution`` for the training step, XLA for inference.
+measured at that size; per model and precision: ``model.zip`` as ``pvdefects export`` writes it at
+the first size, fed 32 cells of 300x300 through TensorFlow's SavedModel signature, and (float32)
+through ONNX Runtime after conversion by tf2onnx (a failed conversion is reported with its error).
+Last, the levers of item 3 of issue 15 on the ``--levers`` model at the first size: XLA
+(``jit_compile=True``) and ``steps_per_execution`` for the training step, and the in-model resize.
+Each model's measurements, each lever's and each export run in a fresh process, one after the other.
 
 Writes the "throughput" and "inference" sections of docs/benchmarks.md. PyTorch, tf2onnx and ONNX
 Runtime are benchmark-only dependencies: ``pip install -e ".[bench]"``.
@@ -32,6 +33,7 @@ Runtime are benchmark-only dependencies: ``pip install -e ".[bench]"``.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import statistics
@@ -39,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -229,7 +232,7 @@ def onnx_rate(zip_path: Path, batch, steps: int, repeats: int) -> Rate | str:
     return timed(lambda: [session.run(None, {INPUT: batch}) for _ in range(steps)], steps * BATCH, repeats)
 
 
-def export_rates(name: str, size: int, precision: str, steps: int, repeats: int) -> dict:
+def export_rates(name: str, size: int, precision: str, steps: int, repeats: int) -> list[dict]:
     """The exported ``model.zip`` of an untrained ``name`` on 300x300 cells: its size, and images/s
     through TensorFlow's SavedModel and through ONNX Runtime (or the errors)."""
     from pvdefects.export.savedmodel import export_classifier
@@ -251,8 +254,9 @@ def export_rates(name: str, size: int, precision: str, steps: int, repeats: int)
         served = load_submission(zip_path)
         row["zip_mb"] = zip_path.stat().st_size / 1e6
         row["tensorflow"] = timed(lambda: [served(batch) for _ in range(steps)], steps * BATCH, repeats)
-        row["onnx"] = onnx_rate(zip_path, batch, steps, repeats)
-    return row
+        row["onnx"] = onnx_rate(zip_path, batch, steps, repeats) if precision == "float32" else "not tried"
+    print("export:", row, flush=True)
+    return [row]
 
 
 def lever_rates(name: str, size: int, precision: str, steps: int, repeats: int) -> list[dict]:
@@ -266,11 +270,6 @@ def lever_rates(name: str, size: int, precision: str, steps: int, repeats: int) 
         "jit_compile=True (XLA)": {"jit_compile": True},
         "without the in-model resize": {"resize": False},
         "without the in-model resize, jit_compile=True": {"resize": False, "jit_compile": True},
-        f"without the in-model resize, jit_compile=True, steps_per_execution={steps}": {
-            "resize": False,
-            "jit_compile": True,
-            **every,
-        },
     }
     rows = []
     for label, options in variants.items():
@@ -279,8 +278,8 @@ def lever_rates(name: str, size: int, precision: str, steps: int, repeats: int) 
             row["train"], row["infer"], _ = keras_rates(name, size, precision, steps, repeats, **options)
         except Exception as error:  # noqa: BLE001 - a lever that does not work is a finding too
             row["error"] = failure(error)
-        rows.append(row)
-        print(f"lever {label} {precision}: {row}", flush=True)
+        rows.append({"model": name, "size": size, **row})
+        print("lever:", rows[-1], flush=True)
     return rows
 
 
@@ -359,7 +358,10 @@ def throughput_section(rows: list[dict], pipeline: dict[int, Rate], levers: list
             "| --- | --- | --- | --- |",
         ]
         for size, rate in pipeline.items():
-            fastest = max((row["train"] for row in rows if row["size"] == size), key=lambda r: r.median)
+            trained = [row["train"] for row in rows if row["size"] == size]
+            if not trained:
+                continue
+            fastest = max(trained, key=lambda r: r.median)
             lines.append(f"| {size} | {rate} | {fastest} | {rate.median / fastest.median:.0f}x |")
     if levers:
         lines += [
@@ -403,6 +405,33 @@ def inference_section(exports: list[dict], context: str) -> str:
     return "\n".join(lines)
 
 
+def model_rows(
+    name: str, sizes: list[int], precisions: list[str], with_torch: bool, steps: int, repeats: int
+) -> list[dict]:
+    """Every size and precision of ``name``: the Keras model, then its PyTorch twin."""
+    rows = []
+    for size in sizes:
+        for precision in precisions:
+            train, infer, params = keras_rates(name, size, precision, steps, repeats)
+            row = {"model": name, "size": size, "precision": precision, "train": train, "infer": infer}
+            row["params"] = params
+            if with_torch:
+                row["torch_train"], row["torch_infer"], row["torch_params"] = torch_rates(
+                    name, size, precision, steps, repeats
+                )
+            print("measured:", row, flush=True)
+            rows.append(row)
+    return rows
+
+
+def isolated(function: Callable, *args) -> list[dict]:
+    """``function(*args)`` run in a fresh Python process: TensorFlow keeps memory after a model is
+    gone (a single process measuring every net ran out of 23 GB), and a job that fails or is killed
+    leaves the others."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
 def have_torch() -> bool:
     try:
         import torch  # noqa: F401
@@ -438,49 +467,38 @@ def main(argv: list[str] | None = None) -> None:
             f"PyTorch is not installed: its columns stay empty. Install it with: {INSTALL_HINT}", flush=True
         )
     started = time.perf_counter()
-    rows = []
-    for name in args.models:
-        for size in args.sizes:
-            for precision in args.precisions:
-                train, infer, params = keras_rates(name, size, precision, args.steps, args.repeats)
-                row = {"model": name, "size": size, "precision": precision, "train": train, "infer": infer}
-                row["params"] = params
-                if with_torch:
-                    row["torch_train"], row["torch_infer"], row["torch_params"] = torch_rates(
-                        name, size, precision, args.steps, args.repeats
-                    )
-                rows.append(row)
-                print(
-                    f"{name} {size} {precision}: train {train} (PyTorch {row.get('torch_train', '-')}), "
-                    f"inference {infer} (PyTorch {row.get('torch_infer', '-')})",
-                    flush=True,
-                )
-    pipeline = {size: pipeline_rate(size, 8 * args.steps, args.repeats) for size in args.sizes}
-    print("pipeline:", {size: str(rate) for size, rate in pipeline.items()}, flush=True)
-    levers = []
+    rows, levers, exports, failures = [], [], [], []
+    jobs = [(rows, model_rows, name, args.sizes, args.precisions, with_torch) for name in args.models]
     if args.levers != "none":
-        for precision in args.precisions:
-            levers += [
-                {**row, "model": args.levers, "size": args.sizes[0]}
-                for row in lever_rates(args.levers, args.sizes[0], precision, args.steps, args.repeats)
-            ]
-    exports = []
+        first = args.sizes[0]
+        jobs += [(levers, lever_rates, args.levers, first, precision) for precision in args.precisions]
     if not args.no_export:
-        for name in args.models:
-            for size in args.sizes:
-                for precision in args.precisions:
-                    exports.append(export_rates(name, size, precision, args.steps, args.repeats))
-                    print("export:", exports[-1], flush=True)
+        jobs += [
+            (exports, export_rates, name, args.sizes[0], precision)
+            for name in args.models
+            for precision in args.precisions
+        ]
+    for results, function, *job in jobs:
+        try:
+            results += isolated(function, *job, args.steps, args.repeats)
+        except Exception as error:  # noqa: BLE001 - one failed job (out of memory, say) leaves the others
+            failures.append(f"{function.__name__}{tuple(job)}: {failure(error)}")
+            print("failed:", failures[-1], flush=True)
+    pipeline = {size: pipeline_rate(size, 8 * args.steps, args.repeats) for size in args.sizes}
+    print("pipeline:", pipeline, flush=True)
 
     command = "python benchmarks/throughput.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:]))
     minutes = (time.perf_counter() - started) / 60
     context = (
-        f"Command: `{command.strip()}` ({minutes:.1f} min), under the CPU lock, on {cpu_description()}; "
-        f"{versions(with_torch)}. Images/s, batches of {BATCH}, untrained weights; the median of "
-        f"{args.repeats} timed repeats of {args.steps} steps after one warm-up repeat (slowest and fastest "
-        "repeat in the script's output). Ratio = pvdefects / PyTorch (above 1: pvdefects is faster)."
+        f"Command: `{command.strip()}` ({minutes:.1f} min, load average {os.getloadavg()[0]:.1f} at the end) "
+        f"on {cpu_description()}; {versions(with_torch)}. Images/s, batches of {BATCH}, untrained weights; "
+        f"the median of {args.repeats} timed repeats of {args.steps} steps after one warm-up repeat (the "
+        "script prints the slowest and fastest repeat too). Ratio = pvdefects / PyTorch (above 1: "
+        "pvdefects is faster)."
     )
     write = (lambda name, text: write_section(name, text, args.out)) if args.out else write_section
+    if failures:
+        context += " Jobs that failed: " + "; ".join(failures) + "."
     write("throughput", throughput_section(rows, pipeline, levers, context))
     if exports:
         export_context = (

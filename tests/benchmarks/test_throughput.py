@@ -1,5 +1,7 @@
 """benchmarks/throughput.py: its tables, and a run of the script on a tiny configuration."""
 
+import sys
+
 import pytest
 
 
@@ -36,7 +38,9 @@ def test_tables_give_ratios_to_pytorch_and_to_the_trainers_compilation(throughpu
     assert "| fewer calls | bfloat16 | 45.0 | 1.25 | 68.0 | 0.50 |" in markdown
 
 
-def test_runs_on_a_tiny_configuration_without_pytorch(throughput, tmp_path):
+def test_runs_on_a_tiny_configuration_without_pytorch(throughput, tmp_path, monkeypatch):
+    # each model is measured in a fresh process, which imports the script by its name
+    monkeypatch.setitem(sys.modules, "throughput", throughput)
     out = tmp_path / "benchmarks.md"
     tiny = ["--models", "simple_cnn", "--sizes", "32", "--precisions", "float32", "--steps", "1"]
     skipped = ["--levers", "none", "--no-torch", "--no-export"]
