@@ -6,7 +6,8 @@
         [--latency-uploads 10]
 
 Three measurements against one ``pvdefects serve --workers 1`` (SQLite database, kombu's SQLAlchemy
-broker on SQLite, one solo scoring worker, waitress with its default 8 threads) on a fresh data folder:
+broker on SQLite, one solo scoring worker, gunicorn with its default web processes, one per core, of 8
+threads each) on a fresh data folder:
 
 1. leaderboard page latency: ``--teams`` teams with ``--submissions`` scored submissions in all are
    written straight into the database, then ``wrk`` (Debian's) requests ``/c/<slug>/leaderboard/``
@@ -48,6 +49,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from docs_section import write_section  # noqa: E402
+
+from pvdefects.cli.serve_command import default_web_processes  # noqa: E402
 
 SHARED_LABELS = ROOT.parent / "shared" / "data" / "solar-cells" / "labels.csv"
 SERVER_MD = ROOT / "docs" / "server.md"
@@ -357,7 +360,8 @@ def report(
         f"Command: `python benchmarks/server_load.py {options}` on {platform.machine()} CPU, "
         f"{os.cpu_count()} cores shared by wrk, the web server, the worker and other jobs of the machine. "
         "One `pvdefects serve --workers 1` on a fresh data folder: SQLite, kombu's SQLAlchemy broker on "
-        f"SQLite, one solo scoring worker, waitress with 8 threads. Seeding {args.teams} teams and "
+        f"SQLite, one solo scoring worker, gunicorn with {default_web_processes()} web processes (one per "
+        f"core, the default) of 8 threads each. Seeding {args.teams} teams and "
         f"{args.submissions} scored submissions took {seeding_s:.0f} s.",
         "",
         "| measure | result | target |",

@@ -136,6 +136,11 @@ def sandboxes(pid: int) -> list[int]:
     return [child for child in children(pid) if b"bwrap" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
+def scoring_workers(pid: int) -> list[int]:
+    """The live scoring workers (``pvdefects worker``) that ``pid`` started, not its web server."""
+    return [child for child in children(pid) if b"\0worker\0" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
 def train_tiny_model(folder: Path) -> Path:
     """Train a few steps of ``simple_cnn`` at 32 px with ``pvdefects train``; its exported model.zip."""
     labels = write_dataset(folder / "cells", n=16, size=32, seed=3)

@@ -31,6 +31,7 @@ from story import (
     pvdefects,
     pvdefects_ok,
     sandboxes,
+    scoring_workers,
     server_environment,
     wait_until,
 )
@@ -159,7 +160,7 @@ def test_serve_starts_a_killed_worker_again_and_the_upload_is_scored(
         wait_until(
             lambda: status(base, submission_id, token)["state"] == "running", SCORING_TIMEOUT_S, "a claim"
         )
-        (worker,) = children(server.pid)
+        (worker,) = scoring_workers(server.pid)
         wait_until(lambda: sandboxes(worker), SCORING_TIMEOUT_S, "the scoring sandbox")
         left_behind = children(worker)  # the sandbox, and Celery's embedded beat (the reaper's schedule)
         os.kill(worker, signal.SIGKILL)
@@ -171,5 +172,5 @@ def test_serve_starts_a_killed_worker_again_and_the_upload_is_scored(
         )
         assert (final["state"], final["attempts"]) == ("scored", 2), server.output()[-3000:]
         assert f"scoring worker 0 (pid {worker}) exited with status -9; started it again" in server.output()
-        (replacement,) = children(server.pid)
+        (replacement,) = scoring_workers(server.pid)
         assert replacement != worker
