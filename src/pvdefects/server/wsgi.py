@@ -1,4 +1,4 @@
-"""The WSGI application (served by waitress in ``pvdefects serve``)."""
+"""The WSGI application (served by gunicorn in ``pvdefects serve``)."""
 
 from __future__ import annotations
 
