@@ -30,6 +30,16 @@ SHARED_LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "solar
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def float32_unless_asked():
+    """``--precision auto`` means float32 in the tests, whatever CPU or GPU runs them: the suite's
+    tolerances must not depend on the machine; the bfloat16 paths are tested by asking for bfloat16."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pvdefects.precision.CPUINFO", Path("/nonexistent/cpuinfo"))
+        patch.setattr("pvdefects.precision.gpu_has_fast_bfloat16", lambda: False)
+        yield
+
+
 @pytest.fixture
 def labels_csv(tmp_path: Path) -> Path:
     """A 40-cell synthetic data set on disk; returns its labels CSV."""

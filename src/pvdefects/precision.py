@@ -12,8 +12,8 @@ scaling (Keras' mixed policy adds none for it).
 later, AMD Zen 4 and later) or a GPU of compute capability 8.0 or more (Ampere and later), and
 float32 elsewhere (without those instructions bfloat16 is converted in software; not measured
 here). Measured on a 2-core AMD EPYC (Zen 4,
-AVX-512 BF16, no AMX): resnet18 at 224 px, batch 32, trains at 23.6 images/s in bfloat16 against
-17.0 in float32 (docs/benchmarks.md, "Precision"), so AVX-512 BF16 alone is reason enough.
+AVX-512 BF16, no AMX): resnet18 at 224 px, batch 32, trains at 43.8 images/s in bfloat16 against
+30.2 in float32 (docs/hyperparameters.md, "Precision"), so AVX-512 BF16 alone is reason enough.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ FAST_BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 FAST_BFLOAT16_GPU = (8, 0)  # CUDA compute capability: Ampere and later have bfloat16 tensor cores
 
 
-def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
-    """The CPU's feature flags (the ``flags`` line of ``/proc/cpuinfo``); empty where there is none
-    (macOS, Windows)."""
+def cpu_flags(cpuinfo: Path | None = None) -> frozenset[str]:
+    """The CPU's feature flags (the ``flags`` line of ``cpuinfo``, by default :data:`CPUINFO`); empty
+    where there is none (macOS, Windows)."""
     try:
-        text = cpuinfo.read_text()
+        text = (cpuinfo or CPUINFO).read_text()
     except OSError:
         return frozenset()
     for line in text.splitlines():
@@ -69,6 +69,11 @@ def resolve_precision(name: str, flags: frozenset[str] | None = None) -> str:
         return name
     flags = cpu_flags() if flags is None else flags
     return "bfloat16" if flags & FAST_BFLOAT16_CPU_FLAGS or gpu_has_fast_bfloat16() else "float32"
+
+
+def model_precision(model) -> str:
+    """``bfloat16`` if any layer of the Keras ``model`` computes in bfloat16, else ``float32``."""
+    return "bfloat16" if any(layer.compute_dtype == "bfloat16" for layer in model.layers) else "float32"
 
 
 @contextmanager

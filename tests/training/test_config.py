@@ -34,6 +34,8 @@ def test_round_trip(tmp_path):
         ({"balance": 2.0}, "balance"),
         ({"aug_shift": 0.5}, r"aug_shift must be within \[0, 0.5\)"),
         ({"epochs": 0}, "epochs must be at least 1"),
+        ({"precision": "float16"}, "precision must be one of auto, float32, bfloat16"),
+        ({"strategy": "horovod"}, "strategy must be one of default, mirrored, multiworker"),
     ],
 )
 def test_invalid_values(changes, message):

@@ -27,6 +27,14 @@ Labels = Annotated[
 ImagesRoot = Annotated[
     Path | None, typer.Option(help="Folder the CSV's filenames are relative to. Default: the CSV's folder.")
 ]
+Precision = Annotated[
+    str,
+    typer.Option(
+        help="auto, float32 or bfloat16 (float32 weights, float32 in and out): what a run folder's or "
+        ".keras file's model computes in (a SavedModel keeps the one it was exported in). auto: bfloat16 "
+        "where the CPU has AVX-512 BF16 or AMX or the GPU is Ampere or later, else float32."
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout instead of a table.")]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pvdefects.cli.arguments import Model
+from pvdefects.cli.arguments import Model, Precision
 from pvdefects.errors import UserError
 from pvdefects.layout import PREDICTIONS
 
@@ -43,6 +43,7 @@ def predict(
             help="Stop at an unreadable image (exit status 2, nothing written) instead of skipping it.",
         ),
     ] = False,
+    precision: Precision = "auto",
 ) -> None:
     """Score images with MODEL and write filename;<class>...;<class>_score... (0/1 decisions at the
     model's tuned thresholds, then sigmoid scores). Hidden and system files in --dir are ignored
@@ -64,7 +65,7 @@ def predict(
     entries = images_to_predict(images, folder, csv_file, images_root)
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: folder not found (for --out)")
-    predictor = load_predictor(model)
+    predictor = load_predictor(model, precision)
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("scoring", total=len(entries))

@@ -100,6 +100,7 @@ def tune(
     import optuna
 
     from pvdefects.data.sources import load_dataset
+    from pvdefects.training.distribution import refuse_multiworker
     from pvdefects.training.trainer import TrainingInterrupted
     from pvdefects.tuning.report import write_report
     from pvdefects.tuning.search_space import Fixed, build_space
@@ -108,6 +109,7 @@ def tune(
     if n_trials < 0 or (time_budget is not None and time_budget <= 0):
         raise UserError("--n-trials must be >= 0 and --time-budget > 0")
     base = resolve_config(config, settings)
+    refuse_multiworker(base.strategy, "tune")
     fixed = set(settings) | (set(read_settings_file(config)) if config else set())
     search = build_space(fixed, space, param or [], default_space).check(base)
     check_objective(objective, search, base)

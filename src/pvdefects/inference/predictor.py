@@ -74,8 +74,8 @@ def classifier_predictor(model: keras.Model, metadata: ModelMetadata, source: st
     )
 
 
-def keras_predictor(path: Path) -> Predictor:
-    return classifier_predictor(*load_classifier(path), path)
+def keras_predictor(path: Path, precision: str | None = None) -> Predictor:
+    return classifier_predictor(*load_classifier(path, precision), path)
 
 
 def savedmodel_predictor(path: Path) -> Predictor:
@@ -86,13 +86,15 @@ def savedmodel_predictor(path: Path) -> Predictor:
     )
 
 
-def load_predictor(path: str | Path) -> Predictor:
-    """A run folder (its ``model.keras``), a ``.keras`` file, a SavedModel folder or a zip of one."""
+def load_predictor(path: str | Path, precision: str | None = None) -> Predictor:
+    """A run folder (its ``model.keras``), a ``.keras`` file, a SavedModel folder or a zip of one.
+    A Keras model computes in ``precision`` (:mod:`pvdefects.precision`; None: as it was saved), a
+    SavedModel in the precision it was exported in."""
     path = Path(path)
     if path.is_dir() and (path / "model.keras").is_file():
-        return keras_predictor(path / "model.keras")
+        return keras_predictor(path / "model.keras", precision)
     if path.is_file() and path.suffix == ".keras":
-        return keras_predictor(path)
+        return keras_predictor(path, precision)
     if (path.is_dir() and (path / "saved_model.pb").is_file()) or (
         path.is_file() and zipfile.is_zipfile(path)
     ):

@@ -40,10 +40,16 @@ def preprocessing_block(inputs, input_size: int, normalization: str = "per_image
     run batch norm in training mode and overwrite its moving statistics. Resizing is the same in
     training and inference, so it is called with ``training=False``; ``fit`` still overrides that
     with ``training=True`` for the whole model.
+
+    Both layers compute in float32 whatever the precision of the rest (:mod:`pvdefects.precision`):
+    an image's mean and variance over ~50,000 pixels need more than bfloat16's 8 bits of mantissa,
+    and the resized pixels stay as read; the first convolution casts their output to its own precision.
     """
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
-    x = keras.layers.Resizing(input_size, input_size, antialias=True, name="resize")(inputs, training=False)
+    x = keras.layers.Resizing(input_size, input_size, antialias=True, name="resize", dtype="float32")(
+        inputs, training=False
+    )
     if normalization == "per_image":
-        return PerImageStandardization(name="standardize")(x)
-    return keras.layers.Rescaling(1.0 / 255.0, name="standardize")(x)
+        return PerImageStandardization(name="standardize", dtype="float32")(x)
+    return keras.layers.Rescaling(1.0 / 255.0, name="standardize", dtype="float32")(x)

@@ -41,7 +41,8 @@ def create_model(
     dropout: float | None = None,
     pretrained: bool | None = None,
 ) -> keras.Model:
-    """Build ``name`` as a model from raw grayscale pixels (any height/width, 0-255) to logits.
+    """Build ``name`` as a model from raw grayscale pixels (any height/width, 0-255) to float32 logits,
+    in the precision of Keras' dtype policy (:func:`pvdefects.precision.precision_policy`).
 
     ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, 0.2 for
     EfficientNet-Lite0, none for ResNets). ``pretrained`` starts the backbone from ImageNet weights
@@ -62,6 +63,8 @@ def create_model(
         logits = ARCHITECTURES[name](x, num_classes, **extra)
     except ValueError as error:  # Keras: "Computed output size would be zero or negative"
         raise UserError(f"input_size {input_size} is too small for {name}") from error
+    if logits.dtype != "float32":  # built in bfloat16 (pvdefects.precision): the loss and scores stay float32
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits_float32")(logits)
     model = keras.Model(inputs, logits, name=name)
     if pretrained:
         package, load = PRETRAINED[name]

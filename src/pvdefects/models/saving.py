@@ -17,6 +17,8 @@ import keras
 import pvdefects
 from pvdefects.atomic import replacing
 from pvdefects.errors import UserError
+from pvdefects.models.registry import create_model
+from pvdefects.precision import model_precision, precision_policy, resolve_precision
 
 METADATA_MEMBER = "pvdefects.json"
 
@@ -50,8 +52,27 @@ def save_classifier(model: keras.Model, metadata: ModelMetadata, path: str | Pat
     return path
 
 
-def load_classifier(path: str | Path) -> tuple[keras.Model, ModelMetadata]:
-    """Load a ``.keras`` file written by :func:`save_classifier`."""
+def in_precision(model: keras.Model, metadata: ModelMetadata, precision: str | None) -> keras.Model:
+    """``model``, or, where it computes in another precision than ``precision`` (a setting of
+    :mod:`pvdefects.precision`, resolved), its architecture rebuilt in that one with the same weights.
+    None keeps the model as it is."""
+    if precision is None or model_precision(model) == resolve_precision(precision):
+        return model
+    with precision_policy(precision):
+        copy = create_model(
+            metadata.architecture,
+            len(metadata.class_names),
+            metadata.input_size,
+            metadata.normalization,
+            pretrained=False,
+        )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def load_classifier(path: str | Path, precision: str | None = None) -> tuple[keras.Model, ModelMetadata]:
+    """Load a ``.keras`` file written by :func:`save_classifier`, in the precision it was saved in or
+    in ``precision`` (see :func:`in_precision`)."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -60,4 +81,4 @@ def load_classifier(path: str | Path) -> tuple[keras.Model, ModelMetadata]:
         raise UserError(f"{path}: model file not found") from None
     except (zipfile.BadZipFile, KeyError, TypeError, json.JSONDecodeError):
         raise UserError(f"{path}: not a pvdefects model (.keras file with {METADATA_MEMBER})") from None
-    return keras.saving.load_model(path, compile=False), metadata
+    return in_precision(keras.saving.load_model(path, compile=False), metadata, precision), metadata

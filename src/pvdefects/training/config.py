@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pvdefects.atomic import write_json
 from pvdefects.errors import UserError
+from pvdefects.precision import PRECISIONS
 
 try:
     import tomllib
@@ -23,6 +24,8 @@ CHOICES = {
     "loss": ("bce", "focal"),
     "pos_weight": ("none", "sqrt", "balanced"),
     "normalization": ("per_image", "scale"),
+    "precision": PRECISIONS,
+    "strategy": ("default", "mirrored", "multiworker"),
 }
 
 
@@ -55,6 +58,16 @@ class TrainConfig:
         None,
         "Start the backbone from ImageNet weights (efficientnet_lite0; docs/pretrained.md). "
         "Default: when the architecture has them and their package is installed.",
+    )
+    precision: str = setting(
+        "auto",
+        "float32, or bfloat16 (Keras mixed_bfloat16: float32 weights, float32 logits and loss). auto: "
+        "bfloat16 where the CPU has AVX-512 BF16 or AMX or the GPU is Ampere or later, else float32.",
+    )
+    strategy: str = setting(
+        "default",
+        "default (one device), mirrored (every GPU of this machine) or multiworker (the machines of "
+        "TF_CONFIG; docs/scaling.md). batch_size is per device.",
     )
     # optimisation
     epochs: int = setting(30, "Maximum number of epochs.")

@@ -35,6 +35,7 @@ from pvdefects.layout import CrossValFolder
 from pvdefects.models.saving import ModelMetadata, load_classifier
 from pvdefects.training.conclusion import conclude
 from pvdefects.training.config import TrainConfig, load_config_file
+from pvdefects.training.distribution import refuse_multiworker
 from pvdefects.training.trainer import split_indices, train
 
 DEFAULT_FOLDS = 5
@@ -129,6 +130,7 @@ def cross_validate(
     OOF-tuned thresholds, exported to ``<cv>/model.zip``, and the report printed."""
     console = console or Console()
     started = time.perf_counter()
+    refuse_multiworker(config.strategy, "crossval")
     configs = fold_configs(config.validate(), folds)
     check_same_config(folder.config, configs[0])
     data = (data or load_dataset(config.labels, config.images_root, config.input_size)).resized(

@@ -23,7 +23,7 @@ from pvdefects.data.predictions import write_predictions
 from pvdefects.data.sources import Dataset, load_split, open_labels
 from pvdefects.data.split import kfold_splits, train_val_split
 from pvdefects.decisions import apply_thresholds, sigmoid
-from pvdefects.errors import InputWarning
+from pvdefects.errors import InputWarning, UserError
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.evaluation.plots import plot_history, plot_precision_recall, read_history
 from pvdefects.evaluation.report import cell, metrics_table
@@ -31,6 +31,7 @@ from pvdefects.evaluation.thresholds import tune_thresholds
 from pvdefects.layout import RunFolder
 from pvdefects.models import create_model
 from pvdefects.models.saving import ModelMetadata, load_classifier, save_classifier
+from pvdefects.precision import precision_policy, resolve_precision
 from pvdefects.training.callbacks import (
     EMAWeights,
     HistoryPlot,
@@ -40,6 +41,7 @@ from pvdefects.training.callbacks import (
 )
 from pvdefects.training.conclusion import conclude
 from pvdefects.training.config import TrainConfig
+from pvdefects.training.distribution import create_strategy, is_chief, replicas, scope, worker_run_folder
 from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
 from pvdefects.training.resume import backed_up_epochs, check_resumable, resume_state, trim_history
@@ -92,17 +94,22 @@ def augmentation(config: TrainConfig) -> Augmentation:
     return Augmentation(**{item.name: getattr(config, f"aug_{item.name}") for item in fields(Augmentation)})
 
 
-def training_stream(train_set: Dataset, config: TrainConfig) -> tf.data.Dataset:
-    """The endless stream of (images, labels) batches that ``config`` trains on."""
-    return training_dataset(
+def training_stream(train_set: Dataset, config: TrainConfig, replica_count: int = 1) -> tf.data.Dataset:
+    """The endless stream of (images, labels) batches that ``config`` trains on: ``batch_size`` images
+    per replica, of ``replica_count`` (each worker of a cluster builds the whole stream and keeps its
+    own share of each batch: ``tf.data``'s data sharding)."""
+    stream = training_dataset(
         train_set.images,
         train_set.labels,
-        config.batch_size,
+        config.batch_size * replica_count,
         seed=config.seed,
         balance=config.balance,
         augmentation=augmentation(config),
         mixup_alpha=config.mixup,
     )
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return stream.with_options(options)
 
 
 def ema_calibration_batches(stream: tf.data.Dataset, config: TrainConfig) -> tf.data.Dataset:
@@ -170,8 +177,12 @@ def train(
     console = console or Console()
     started = time.perf_counter()
     config.validate()
+    if resume and config.strategy == "multiworker":
+        raise UserError("--resume is not supported with --strategy multiworker (docs/scaling.md)")
+    strategy = create_strategy(config.strategy)  # before any other TensorFlow op (multiworker needs it)
     if resume:
         check_resumable(run, config)
+    run = worker_run_folder(run, is_chief(strategy))
     if data is None:  # the labels decide the split, so the cells can be loaded in split order, once
         table, images_root = open_labels(config.labels, config.images_root)
         train_idx, val_idx = split_indices(table.labels, config, table.class_names)
@@ -183,36 +194,41 @@ def train(
         del data  # a resized copy, if the caller's cells were of another size: only the subsets stay
     class_names = train_set.class_names
     warn_classes_without_positives(train_set, val_set)
+    precision = resolve_precision(config.precision)
     run.create()
     config.save(run.config)
     write_json(run.split, {"train": train_set.table.filenames, "validation": val_set.table.filenames})
     console.print(
         f"[bold]{config.model}[/] on {len(train_set)} training / {len(val_set)} validation cells, "
-        f"classes {', '.join(class_names)}, input {config.input_size}px -> {run.root}"
+        f"classes {', '.join(class_names)}, input {config.input_size}px, {precision}, "
+        f"{replicas(strategy)} x {config.batch_size} images per step -> {run.root}"
     )
 
     keras.utils.set_random_seed(config.seed)
-    steps = config.steps_per_epoch or max(len(train_set) // config.batch_size, 1)
+    global_batch = config.batch_size * replicas(strategy)
+    steps = config.steps_per_epoch or max(len(train_set) // global_batch, 1)
     loss = build_loss(config, train_set.labels)
-    model = create_model(
-        config.model,
-        len(class_names),
-        config.input_size,
-        config.normalization,
-        config.dropout,
-        config.pretrained,
-    )
-    model.compile(optimizer=build_optimizer(config, steps), loss=loss)
-    stream = training_stream(train_set, config)
+    with scope(strategy), precision_policy(precision):
+        model = create_model(
+            config.model,
+            len(class_names),
+            config.input_size,
+            config.normalization,
+            config.dropout,
+            config.pretrained,
+        )
+    with scope(strategy):  # the optimizer's state is mirrored too
+        model.compile(optimizer=build_optimizer(config, steps), loss=loss)
+    stream = training_stream(train_set, config, replicas(strategy))
 
     if resume:
         trim_history(run.history, backed_up_epochs(run))
     else:
         shutil.rmtree(run.backup, ignore_errors=True)  # a stale backup would be restored by Keras
     best_loss, wait = resume_state(run.history, config.patience) if resume else (None, 0)
-    validation = ValidationPass(val_set.images, val_set.labels, class_names, loss, config.batch_size)
+    validation = ValidationPass(val_set.images, val_set.labels, class_names, loss, global_batch)
     callbacks = [
-        Throughput(steps * config.batch_size),
+        Throughput(steps * global_batch),
         validation,
         # the last epoch's state stays for --resume (see training.resume) unless keep_backup is False
         keras.callbacks.BackupAndRestore(str(run.backup), delete_checkpoint=not keep_backup),
@@ -250,7 +266,7 @@ def train(
         raise TrainingInterrupted(str(run.root)) from None
 
     model.load_weights(run.best_weights)
-    scores = sigmoid(model.predict(inference_dataset(val_set.images, config.batch_size), verbose=0))
+    scores = sigmoid(model.predict(inference_dataset(val_set.images, global_batch), verbose=0))
     thresholds = tune_thresholds(val_set.labels, scores)
     metrics = multilabel_metrics(val_set.labels, apply_thresholds(scores, thresholds), class_names)
     at_half = multilabel_metrics(
