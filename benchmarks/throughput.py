@@ -122,11 +122,36 @@ def keras_rates(
     model = keras_model(name, size, precision, steps, **options)
     x, y = cells(size)
     data = tf.data.Dataset.from_tensors((x, y)).repeat()
-    fit = lambda: model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)  # noqa: E731
-    train = timed(fit, steps * BATCH, repeats)
+    train = fit_rate(model, data, steps, repeats)
     infer = timed(lambda: [model.predict_on_batch(x) for _ in range(steps)], steps * BATCH, repeats)
     params = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     return train, infer, params
+
+
+def fit_rate(model, data, steps: int, repeats: int) -> Rate:
+    """Training images/s of ``model.fit`` on ``data``: one call of ``(repeats + 1) * steps`` steps,
+    timed at the end of every ``steps`` steps by a callback (the first ``steps``, with the tracing,
+    are the warm-up). One ``fit`` call per repeat would add the start of an epoch to every repeat
+    (up to a second here, measured)."""
+    import keras
+
+    class Clock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_train_batch_end(self, batch, logs=None):  # once per execution of steps_per_execution steps
+            self.times.append(time.perf_counter())
+
+    clock = Clock()
+    model.fit(
+        data, epochs=1, steps_per_epoch=(repeats + 1) * steps, verbose=0, shuffle=False, callbacks=[clock]
+    )
+    calls = len(clock.times) // (repeats + 1)  # calls of the callback per repeat
+    ends = clock.times[calls - 1 :: calls]
+    seconds = [end - start for start, end in zip(ends, ends[1:])]
+    images = steps * BATCH
+    return Rate(images / statistics.median(seconds), images / max(seconds), images / min(seconds))
 
 
 def torch_rates(name: str, size: int, precision: str, steps: int, repeats: int) -> tuple[Rate, Rate, int]:
