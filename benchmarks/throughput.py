@@ -527,10 +527,10 @@ def main(argv: list[str] | None = None) -> None:
     write("throughput", throughput_section(rows, pipeline, levers, context))
     if exports:
         export_context = (
-            f"{context.split(' Images/s')[0]} `pvdefects export` of an untrained model at each input "
-            f"size, fed {BATCH} random {CELL}x{CELL} cells per call (resized inside the model): the "
-            "`serving_default` signature through TensorFlow, and the same SavedModel converted by tf2onnx "
-            "and run by ONNX Runtime (CPU provider)."
+            f"{context.split(' Images/s')[0]} `pvdefects export` of an untrained model at input size "
+            f"{args.sizes[0]}, fed {BATCH} random {CELL}x{CELL} cells per call (resized inside the model): "
+            "the `serving_default` signature through TensorFlow, and (float32) the same SavedModel "
+            "converted by tf2onnx and run by ONNX Runtime (CPU provider)."
         )
         write("inference", inference_section(exports, export_context))
     print(f"written to {args.out or 'docs/benchmarks.md'} in {minutes:.1f} min", flush=True)
