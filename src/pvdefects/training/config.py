@@ -59,6 +59,11 @@ class TrainConfig:
         "Start the backbone from ImageNet weights (efficientnet_lite0; docs/pretrained.md). "
         "Default: when the architecture has them and their package is installed.",
     )
+    # fine-tuning (training/finetuning.py)
+    head_epochs: int = setting(0, "Train only the classifier during this many first epochs, then all layers.")
+    freeze_bn: bool = setting(
+        False, "Keep every batch-norm layer in inference mode with its statistics fixed (pretrained nets)."
+    )
     precision: str = setting(
         "auto",
         "float32, or bfloat16 (Keras mixed_bfloat16: float32 weights, float32 logits and loss). auto: "
@@ -124,6 +129,10 @@ class TrainConfig:
                 raise UserError(f"{name} must be at least 1; got {getattr(self, name)}")
         if self.input_size < 32:
             raise UserError(f"input_size must be at least 32 pixels; got {self.input_size}")
+        if not 0 <= self.head_epochs < self.epochs:
+            raise UserError(
+                f"head_epochs must be within [0, epochs); got {self.head_epochs} of {self.epochs}"
+            )
         return self
 
     def updated(self, **changes) -> TrainConfig:

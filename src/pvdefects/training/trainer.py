@@ -42,6 +42,7 @@ from pvdefects.training.callbacks import (
 from pvdefects.training.conclusion import conclude
 from pvdefects.training.config import TrainConfig
 from pvdefects.training.distribution import create_strategy, is_chief, replicas, scope, worker_run_folder
+from pvdefects.training.finetuning import HeadFirst, freeze_batch_norm
 from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
 from pvdefects.training.resume import backed_up_epochs, check_resumable, resume_state, trim_history
@@ -217,8 +218,12 @@ def train(
             config.dropout,
             config.pretrained,
         )
+    if config.freeze_bn:
+        freeze_batch_norm(model)
     with scope(strategy):  # the optimizer's state is mirrored too
         model.compile(optimizer=build_optimizer(config, steps), loss=loss)
+        if config.head_epochs:  # its state covers every layer from the start (see training.finetuning)
+            model.optimizer.build(model.trainable_variables)
     stream = training_stream(train_set, config, replicas(strategy))
 
     if resume:
@@ -253,6 +258,8 @@ def train(
     if config.ema_momentum > 0:  # before the validation pass, see EMAWeights
         resumed = resume and run.backup.is_dir() and any(run.backup.iterdir())
         callbacks.insert(1, EMAWeights(ema_calibration_batches(stream, config), resumed=resumed))
+    if config.head_epochs:
+        callbacks.append(HeadFirst(config.head_epochs))
     try:
         model.fit(
             stream,
