@@ -25,6 +25,13 @@ def crossval(
         typer.Option(help="Average over the 8 flips/quarter turns, in the OOF scores and inside the export."),
     ] = True,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples of the 95 % intervals.")] = 2000,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            help="Repeat the cross-validation on other fold assignments (seeds --seed, --seed + 1, ...) in "
+            "<cv>/repeat-r; metrics.json then summarises the repeats."
+        ),
+    ] = 1,
     name: Annotated[
         str | None,
         option(
@@ -44,11 +51,18 @@ def crossval(
     with the OOF-tuned thresholds. A fold whose model.keras exists is skipped on rerun, an
     interrupted one resumes.
 
-    Example:
+    With --repeats R, <cv>/repeat-r is each such cross-validation, on fold assignments drawn with
+    seed + r, and <cv>/metrics.json holds the out-of-fold F1 of each repeat (thresholds tuned on the
+    other folds), their average and its bootstrap interval. `pvdefects compare` pairs two
+    cross-validations made on the same folds.
+
+    Examples:
 
         pvdefects crossval --config configs/challenge.toml --labels labels.csv --name challenge
+        pvdefects crossval --labels labels.csv --repeats 3 --epochs 5 --name quick
     """
-    from pvdefects.training.crossval import DEFAULT_FOLDS, cross_validate
+    from pvdefects.training.crossval import DEFAULT_FOLDS
+    from pvdefects.training.repeated import repeated_cross_validate
     from pvdefects.training.trainer import TrainingInterrupted
 
     if bootstrap < 1:
@@ -58,8 +72,15 @@ def crossval(
     folder = CrossValFolder(runs_dir / (name or crossval_name(resolved.model)))
     console = Console()
     try:
-        cross_validate(
-            resolved, folder, folds, tta, bootstrap, verbose=1 if sys.stdout.isatty() else 2, console=console
+        repeated_cross_validate(
+            resolved,
+            folder,
+            repeats,
+            folds,
+            tta,
+            bootstrap,
+            verbose=1 if sys.stdout.isatty() else 2,
+            console=console,
         )
     except TrainingInterrupted:
         console.print(

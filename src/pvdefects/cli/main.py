@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pvdefects.cli import (
+    compare_command,
     crossval_command,
     evaluate_command,
     explain_command,
@@ -40,6 +41,7 @@ app = typer.Typer(
 HEAVY_COMMANDS = {
     "train",
     "crossval",
+    "compare",  # reads cross-validations with the trainer's split code
     "evaluate",
     "export",
     "predict",
@@ -57,6 +59,7 @@ COMMANDS = {
     "score": score_command.score,
     "tune": tune_command.tune,
     "crossval": crossval_command.crossval,
+    "compare": compare_command.compare,
     "explain": explain_command.explain,
     "report": report_command.report,
     "models": models_command.models,

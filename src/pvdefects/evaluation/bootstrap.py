@@ -7,6 +7,8 @@ another sample of the same size. The interval is the percentile interval of the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 METRICS = ("precision", "recall", "specificity", "f1")
@@ -49,6 +51,23 @@ def percentile_interval(values: np.ndarray, tails: list[float]) -> list[float | 
     return [float(bound) for bound in np.percentile(defined, tails)] if defined.size else [None, None]
 
 
+def tails(confidence: float) -> list[float]:
+    """The ``[low, high]`` percentiles of a two-sided interval at ``confidence`` (0.95 -> 2.5, 97.5)."""
+    return [50 * (1 - confidence), 100 - 50 * (1 - confidence)]
+
+
+def repeated_resamples(
+    truth: np.ndarray, predictions: Sequence[np.ndarray], resamples: int, seed: int
+) -> dict[str, np.ndarray]:
+    """``f1`` ``[resamples, C]`` and ``mean_f1`` ``[resamples]`` of :func:`resampled_metrics` for each
+    of several 0/1 predictions ``[N, C]`` of the same rows (the repeats of a repeated cross-validation),
+    all on the same bootstrap samples of rows, averaged over the predictions (NaN where undefined in
+    one). Two calls with the same ``truth`` and ``seed`` resample the same rows, so their difference
+    is a paired bootstrap of the difference of two models scored on the same cells."""
+    samples = [resampled_metrics(truth, predicted, resamples, seed) for predicted in predictions]
+    return {key: np.mean([sample[key] for sample in samples], axis=0) for key in ("f1", "mean_f1")}
+
+
 def bootstrap_intervals(
     truth: np.ndarray,
     predicted: np.ndarray,
@@ -67,13 +86,13 @@ def bootstrap_intervals(
             "classes"
         )
     samples = resampled_metrics(truth, predicted, resamples, seed)
-    tails = [50 * (1 - confidence), 100 - 50 * (1 - confidence)]
+    bounds = tails(confidence)
     return {
         "classes": {
-            name: {metric: percentile_interval(samples[metric][:, c], tails) for metric in METRICS}
+            name: {metric: percentile_interval(samples[metric][:, c], bounds) for metric in METRICS}
             for c, name in enumerate(class_names)
         },
-        "mean_f1": percentile_interval(samples["mean_f1"], tails),
+        "mean_f1": percentile_interval(samples["mean_f1"], bounds),
         "resamples": resamples,
         "confidence": confidence,
     }
