@@ -23,7 +23,7 @@ def export(
     """Write MODEL as a SavedModel submission zip (input x: raw pixels; outputs y: 0/1 decisions,
     scores: probabilities; see docs/submission-format.md), checked by reloading it.
 
-    Example:
+    Examples:
 
         pvdefects export runs/resnet18-20260101-120000 --out submission/model.zip
         pvdefects export runs/resnet18-20260101-120000 --precision float32
