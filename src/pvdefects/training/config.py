@@ -153,6 +153,9 @@ class TrainConfig:
 ARCHITECTURE_DEFAULTS: dict[str, dict] = {
     "resnet18": {"balance": 1.0},  # fully class-balanced sampling won on 3 of 3 seeds (+0.018 mean F1)
     "alexnet": {"learning_rate": 5e-4},  # the setting of the AlexNet benchmark (0.771 at 224 px)
+    # bfloat16 slows its depthwise convolutions down on CPUs without AMX (benchmarks/throughput.py on a Zen 4:
+    # 13.5 vs 18.4 training images/s at 224 px; docs/benchmarks.md), so "auto" would pick the slower one
+    "efficientnet_lite0": {"precision": "float32"},
 }
 
 
