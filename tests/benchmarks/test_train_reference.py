@@ -36,24 +36,34 @@ def metrics(crack: float, inactive: float) -> dict:
 def test_table_lists_every_split_and_their_mean(benchmark):
     config = defaults_for("resnet18")
     rows = [
-        {"model": "resnet18", "seed": 0, "config": config, **metrics(0.70, 0.90)},
+        {"model": "resnet18", "seed": 0, "config": config, **metrics(0.70, 0.90), "seconds_to_bar": 120.0},
         {"model": "resnet18", "seed": 1, "config": config, **metrics(0.72, 0.80)},
         {"model": "alexnet", "seed": 0, "config": defaults_for("alexnet"), **metrics(0.60, 0.70)},
     ]
     markdown = benchmark.section(rows, "python benchmarks/train_reference.py --seeds 0 1", 1600)
     assert (
-        "| resnet18 | 0 | 0.700 (0.600) | 0.900 (0.800) | **0.800** (0.700) | 30 (20) | 25.0 min | 25.0 |"
-        in markdown
+        "| resnet18 | 0 | 0.700 (0.600) | 0.900 (0.800) | **0.800** (0.700) | 30 (20) | 25.0 min | 2.0 min "
+        "| — | 25.0 |" in markdown
     )
     assert "| resnet18 | 1 | 0.720 (0.620) | 0.800 (0.700) | **0.760** (0.660) |" in markdown
     assert (
-        "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | |\n| alexnet | 0 |"
-        in markdown
+        "| resnet18 | mean of 2 | 0.710 (0.610) | 0.850 (0.750) | **0.780** (0.680) | | | | | |\n"
+        "| alexnet | 0 |" in markdown
     )
     assert "alexnet | mean" not in markdown  # one split: no mean line
     header, separator = markdown.splitlines()[-6:-4]
     assert header.count("|") == separator.count("|")
-    assert f"ema_momentum={config.ema_momentum}" in markdown and "--seeds 0 1" in markdown
+    assert f"precision={config.precision}" in markdown and "--seeds 0 1" in markdown
+
+
+def test_time_to_accuracy_reads_the_first_epoch_at_the_bar_and_the_best_epoch(benchmark, tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,val_mean_f1,elapsed_s\n0,0.41,60\n1,0.63,120\n2,0.71,180\n3,0.69,240\n")
+    assert benchmark.time_to_accuracy(history) == {"seconds_to_bar": 120.0, "seconds_to_best": 180.0}
+    history.write_text("epoch,val_mean_f1,elapsed_s\n0,0.41,60\n1,0.52,120\n")
+    assert benchmark.time_to_accuracy(history) == {"seconds_to_bar": None, "seconds_to_best": 120.0}
+    history.write_text("epoch,val_mean_f1\n0,0.71\n")  # a run from before the elapsed_s column
+    assert benchmark.time_to_accuracy(history) == {"seconds_to_bar": None, "seconds_to_best": None}
 
 
 def write_run(folder: Path, config: dict, crack: float, inactive: float) -> None:

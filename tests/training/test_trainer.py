@@ -42,7 +42,9 @@ def test_training_writes_a_complete_run_folder(labels_csv, tmp_path):
     assert list(run.tensorboard.rglob("events.out.tfevents.*"))
     history = read_history(run.history)
     assert len(history["val_loss"]) == result.epochs == 2
-    assert {"loss", "val_mean_f1", "val_f1_crack", "val_f1_inactive", "train_images_per_s"} <= set(history)
+    columns = {"loss", "val_mean_f1", "val_f1_crack", "val_f1_inactive", "train_images_per_s", "elapsed_s"}
+    assert columns <= set(history)
+    assert 0 < history["elapsed_s"][0] < history["elapsed_s"][1] < result.wall_seconds
 
     model, metadata = load_classifier(run.model)
     assert metadata.class_names == ["crack", "inactive"] and metadata.thresholds == result.thresholds

@@ -81,6 +81,17 @@ class Throughput(keras.callbacks.Callback):
         logs["train_images_per_s"] = self.images_per_epoch / (time.perf_counter() - self.started)
 
 
+class WallClock(keras.callbacks.Callback):
+    """Seconds from the start of ``fit`` to the end of each epoch's validation pass (``elapsed_s``):
+    the time-to-accuracy figures read it from history.csv. A resumed run counts from its resumption."""
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["elapsed_s"] = time.perf_counter() - self.started
+
+
 def split_indices(
     labels: np.ndarray, config: TrainConfig, class_names: list[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,6 +246,7 @@ def train(
     callbacks = [
         Throughput(steps * global_batch),
         validation,
+        WallClock(),
         # the last epoch's state stays for --resume (see training.resume) unless keep_backup is False
         keras.callbacks.BackupAndRestore(str(run.backup), delete_checkpoint=not keep_backup),
         keras.callbacks.ModelCheckpoint(
