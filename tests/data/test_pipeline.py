@@ -64,6 +64,26 @@ def test_shift_translates_the_cell_and_fills_the_strip_with_its_mirror_image():
     assert len(offsets) > 6 and offsets != {(5, 5)}
 
 
+def test_rotation_and_scale_turn_and_zoom_about_the_centre():
+    """Zero settings leave the cell; others move pixels about the fixed centre, keeping shape and dtype."""
+    image = np.zeros((21, 21, 1), np.float32)
+    image[10, 10] = image[10, 18] = image[:, 2] = 255.0  # the centre, a point 8 px right of it, a line
+    seed = np.array([1, 2])
+    np.testing.assert_array_equal(
+        augment(image, seed, Augmentation(False, False, 0.0, rotate=0, scale=0)), image
+    )
+    for setting in ({"rotate": 10.0}, {"scale": 0.2}):
+        outs = [
+            augment(image, np.array([s, 2]), Augmentation(False, False, 0.0, **setting)).numpy()
+            for s in range(4)
+        ]
+        assert all(out.shape == image.shape and out.dtype == np.float32 for out in outs)
+        assert all(out[10, 10, 0] > 200 for out in outs)  # the centre stays
+        assert all(not np.allclose(out, image, atol=1.0) for out in outs)  # the rest moves
+        assert all(0 <= out.min() and out.max() <= 255 for out in outs)
+        assert not np.array_equal(outs[0], outs[1])  # each seed its own draw
+
+
 def test_inference_dataset_keeps_order():
     images = ramp_images()
     batches = np.concatenate([x.numpy() for x in inference_dataset(images, 3)])

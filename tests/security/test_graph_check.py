@@ -74,6 +74,17 @@ def test_an_ensemble_with_test_time_augmentation_passes(tmp_path, unpacked):
     assert {"ReverseV2", "Transpose"} <= used
 
 
+def test_avgmax_and_gem_pooling_heads_pass(tmp_path, unpacked):
+    """GeM's powers (Pow) and avgmax's global max and concatenation are on the allowlist."""
+    expected = {"avgmax": {"Max", "ConcatV2"}, "gem": {"Pow", "Max"}}
+    for pooling, ops in expected.items():
+        model = create_model("simple_cnn", 2, input_size=32, pooling=pooling)
+        metadata = ModelMetadata(CLASS_NAMES, [0.5, 0.5], "simple_cnn", 32, pooling=pooling)
+        model_dir = unpacked(export_classifier(model, metadata, tmp_path / f"{pooling}.zip"))
+        check_saved_model(model_dir, pooling)  # no Rejected
+        assert ops <= set().union(*map(set, op_inventory(meta_graph(model_dir)).values()))
+
+
 def test_checkpoint_ops_are_allowed_only_in_the_saver_functions(exports, unpacked):
     graph = meta_graph(unpacked(exports["simple_cnn"]))
     savers = saver_functions(graph)

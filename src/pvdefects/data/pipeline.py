@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -26,10 +27,19 @@ class Augmentation:
     rot90: bool = True  # quarter turns (square images only): busbars may run either way
     intensity: float = 0.1  # strength of gamma/brightness/contrast jitter; 0 switches it off
     shift: float = 0.0  # random translation by up to this share of each side; 0 switches it off
+    rotate: float = 0.0  # random rotation by up to this many degrees either way; 0 switches it off
+    scale: float = 0.0  # random zoom by a factor within 1 +- scale; 0 switches it off
 
     @property
     def enabled(self) -> bool:
-        return self.flips or self.rot90 or self.intensity > 0 or self.shift > 0
+        return (
+            self.flips
+            or self.rot90
+            or self.intensity > 0
+            or self.shift > 0
+            or self.rotate > 0
+            or self.scale > 0
+        )
 
 
 def random_shift(image: tf.Tensor, seed: tf.Tensor, fraction: float) -> tf.Tensor:
@@ -40,6 +50,28 @@ def random_shift(image: tf.Tensor, seed: tf.Tensor, fraction: float) -> tf.Tenso
     pad_y, pad_x = round(image.shape[0] * fraction), round(image.shape[1] * fraction)
     padded = tf.pad(image, [[pad_y, pad_y], [pad_x, pad_x], [0, 0]], mode="REFLECT")
     return tf.image.stateless_random_crop(padded, tf.shape(image), seed)
+
+
+def random_rotate_scale(image: tf.Tensor, seed: tf.Tensor, degrees: float, scale: float) -> tf.Tensor:
+    """Rotate ``[H, W, C]`` about its centre by an angle drawn uniformly from +-``degrees`` and zoom it
+    by a factor drawn from [1 - ``scale``, 1 + ``scale``] (above 1 enlarges), bilinearly, the corners
+    that come into view filled with the mirror image (``keras.ops.image.affine_transform``, fill mode
+    reflect). Keras' RandomRotation/RandomZoom layers draw from their own seed generator; these draws
+    are stateless functions of ``seed`` like the other augmentations. Shape and dtype stay."""
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    angle = tf.random.stateless_uniform([], seeds[0], -degrees, degrees) * (np.pi / 180)
+    zoom = 1.0 + tf.random.stateless_uniform([], seeds[1], -scale, scale)
+    # the transform maps each output pixel (x, y) to the input point it samples:
+    # centre + rotation(angle) (p - centre) / zoom
+    cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
+    cy, cx = (
+        (tf.cast(tf.shape(image)[0], tf.float32) - 1) / 2,
+        (tf.cast(tf.shape(image)[1], tf.float32) - 1) / 2,
+    )
+    transform = tf.stack([cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
+    return keras.ops.image.affine_transform(
+        image, transform, interpolation="bilinear", fill_mode="reflect", data_format="channels_last"
+    )
 
 
 def augment(image: tf.Tensor, seed: tf.Tensor, config: Augmentation) -> tf.Tensor:
@@ -61,6 +93,9 @@ def augment(image: tf.Tensor, seed: tf.Tensor, config: Augmentation) -> tf.Tenso
         image = tf.clip_by_value((image - mean) * contrast + mean + brightness, 0.0, 255.0)
     if config.shift > 0:
         image = random_shift(image, seeds[6], config.shift)
+    if config.rotate > 0 or config.scale > 0:  # a seed of its own: the draws above stay as they were
+        seed = tf.random.experimental.stateless_fold_in(seed, 7)
+        image = random_rotate_scale(image, seed, config.rotate, config.scale)
     return image
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from keras import layers
 
+from pvdefects.errors import UserError
 from pvdefects.models.blocks import conv_bn_relu
 
 # (filters, kernel, stride, padding, pool after it)
@@ -27,8 +28,16 @@ FEATURES = (
 HIDDEN_UNITS = 4096
 
 
-def alexnet(inputs, num_classes: int, dropout: float = 0.5):
-    """Return AlexNet's logits for ``inputs`` (a normalised NHWC tensor)."""
+def alexnet(inputs, num_classes: int, dropout: float = 0.5, pooling: str = "avg"):
+    """Return AlexNet's logits for ``inputs`` (a normalised NHWC tensor).
+
+    The task's AlexNet flattens its last feature map into the FC layers, which has no global pooling to
+    choose: ``pooling`` other than the default "avg" raises :class:`UserError`.
+    """
+    if pooling != "avg":
+        raise UserError(
+            f"alexnet flattens its features (no global pooling): pooling {pooling!r} is not for it"
+        )
     x = inputs
     for i, (filters, kernel, stride, padding, pool) in enumerate(FEATURES, start=1):
         x = conv_bn_relu(x, filters, kernel, stride, name=f"conv{i}", padding=padding)

@@ -5,7 +5,8 @@ one layer for one (:mod:`pvdefects.models.pretrained`).
 
     Conv2D(32, 3, 2) BN ReLU6
     MBConv stages of ``STAGES`` below
-    Conv2D(1280, 1) BN ReLU6 GlobalAvgPool Dropout(0.2) FC(num_classes)
+    Conv2D(1280, 1) BN ReLU6 GlobalPool Dropout(0.2) FC(num_classes)   (pvdefects.models.heads;
+    average pooling by default)
 
 An MBConv(e, k, s, c) is a 1x1 Conv2D expanding to e times its input channels (left out where
 e = 1), BN ReLU6, a k x k DepthwiseConv2D of stride s, BN ReLU6, a 1x1 Conv2D projecting to c
@@ -22,6 +23,7 @@ from typing import NamedTuple
 from keras import layers
 
 from pvdefects.models.blocks import BN_MOMENTUM
+from pvdefects.models.heads import classifier_head
 
 BN_EPSILON = 1e-3
 STEM_CHANNELS = 32
@@ -94,13 +96,10 @@ def mbconv(x, block: Block):
     return y
 
 
-def efficientnet_lite0(inputs, num_classes: int, dropout: float = DROPOUT):
+def efficientnet_lite0(inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg"):
     """Return the logits of EfficientNet-Lite0 on ``inputs`` ``[batch, height, width, channels]``."""
     x = _relu6(_bn(_conv(inputs, STEM_CHANNELS, 3, 2, "stem_conv"), "stem_bn"), "stem_relu")
     for block in block_plan():
         x = mbconv(x, block)
     x = _relu6(_bn(_conv(x, HEAD_CHANNELS, 1, 1, "head_conv"), "head_bn"), "head_relu")
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
-    return layers.Dense(num_classes, name="logits")(x)
+    return classifier_head(x, num_classes, dropout, pooling)

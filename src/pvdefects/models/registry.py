@@ -10,12 +10,13 @@ import keras
 from pvdefects.errors import UserError
 from pvdefects.models.alexnet import alexnet
 from pvdefects.models.efficientnet_lite import efficientnet_lite0
+from pvdefects.models.heads import POOLINGS
 from pvdefects.models.preprocessing import preprocessing_block
 from pvdefects.models.pretrained import EFFICIENTNET_LITE0, WeightsPackage, installed, load_efficientnet_lite0
 from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
 from pvdefects.models.simple_cnn import simple_cnn
 
-# name -> function(inputs, num_classes, dropout) returning logits
+# name -> function(inputs, num_classes, dropout, pooling) returning logits
 ARCHITECTURES: dict[str, Callable] = {
     "alexnet": alexnet,
     "simple_cnn": simple_cnn,
@@ -40,6 +41,7 @@ def create_model(
     normalization: str = "per_image",
     dropout: float | None = None,
     pretrained: bool | None = None,
+    pooling: str = "avg",
 ) -> keras.Model:
     """Build ``name`` as a model from raw grayscale pixels (any height/width, 0-255) to float32 logits,
     in the precision of Keras' dtype policy (:func:`pvdefects.precision.precision_policy`).
@@ -47,20 +49,24 @@ def create_model(
     ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, 0.2 for
     EfficientNet-Lite0, none for ResNets). ``pretrained`` starts the backbone from ImageNet weights
     (the classifier stays freshly initialised); None means "where the architecture has them and
-    their package is installed". Raises :class:`UserError` for an unknown name, ``pretrained=True``
-    without weights, or a weights file missing or corrupt (saying what to install).
+    their package is installed". ``pooling`` is the global pooling of the classifier head
+    (:mod:`pvdefects.models.heads`: avg, avgmax or gem). Raises :class:`UserError` for an unknown
+    name, ``pretrained=True`` without weights, a weights file missing or corrupt (saying what to
+    install), or a pooling that the architecture does not have (alexnet flattens its features).
     """
     if name not in ARCHITECTURES:
         raise UserError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
     if pretrained and name not in PRETRAINED:
         raise UserError(f"model {name!r} has no pretrained weights; those that do: {', '.join(PRETRAINED)}")
+    if pooling not in POOLINGS:
+        raise UserError(f"pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}")
     if pretrained is None:
         pretrained = name in PRETRAINED and installed(PRETRAINED[name][0])
     inputs = keras.Input(shape=(None, None, 1), name="image")
     x = preprocessing_block(inputs, input_size, normalization)
     extra = {} if dropout is None else {"dropout": dropout}
     try:
-        logits = ARCHITECTURES[name](x, num_classes, **extra)
+        logits = ARCHITECTURES[name](x, num_classes, **extra, pooling=pooling)
     except ValueError as error:  # Keras: "Computed output size would be zero or negative"
         raise UserError(f"input_size {input_size} is too small for {name}") from error
     if logits.dtype != "float32":  # built in bfloat16 (pvdefects.precision): the loss and scores stay float32

@@ -4,7 +4,7 @@
 
     Conv2D(64, 7, 2) BN ReLU MaxPool(3, 2)
     ResBlock(64, 1) ResBlock(128, 2) ResBlock(256, 2) ResBlock(512, 2)
-    GlobalAvgPool FC(num_classes)
+    GlobalPool FC(num_classes)       (average pooling by default; pvdefects.models.heads)
 
 A ResBlock(c, s) is Conv2D(c, 3, s) BN ReLU, Conv2D(c, 3, 1) BN, added to its input (through a
 1x1 Conv2D(c, 1, s) and BN where size or channels change), then ReLU. The canonical ResNet-18 and
@@ -16,6 +16,7 @@ from __future__ import annotations
 from keras import layers
 
 from pvdefects.models.blocks import conv_bn
+from pvdefects.models.heads import classifier_head
 
 STAGE_CHANNELS = (64, 128, 256, 512)
 # blocks per stage: the paper's table 1, plus the task's one-block "resnet18"
@@ -38,7 +39,9 @@ def res_block(x, filters: int, stride: int, name: str):
     return layers.ReLU(name=f"{name}_out")(y)
 
 
-def resnet(inputs, num_classes: int, blocks_per_stage: tuple[int, ...], dropout: float = 0.0):
+def resnet(
+    inputs, num_classes: int, blocks_per_stage: tuple[int, ...], dropout: float = 0.0, pooling: str = "avg"
+):
     """Return the logits of a ResNet with ``blocks_per_stage`` blocks in each of the four stages."""
     x = conv_bn(inputs, 64, 7, 2, name="stem")
     x = layers.ReLU(name="stem_relu")(x)
@@ -47,7 +50,4 @@ def resnet(inputs, num_classes: int, blocks_per_stage: tuple[int, ...], dropout:
         for block in range(1, blocks + 1):
             stride = 2 if stage > 1 and block == 1 else 1
             x = res_block(x, filters, stride, name=f"stage{stage}_block{block}")
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
-    return layers.Dense(num_classes, name="logits")(x)
+    return classifier_head(x, num_classes, dropout, pooling)

@@ -32,6 +32,7 @@ class ModelMetadata:
     architecture: str
     input_size: int
     normalization: str = "per_image"
+    pooling: str = "avg"  # the classifier head's global pooling (pvdefects.models.heads)
     package_version: str = field(default_factory=lambda: pvdefects.__version__)
 
 
@@ -65,6 +66,7 @@ def in_precision(model: keras.Model, metadata: ModelMetadata, precision: str | N
             metadata.input_size,
             metadata.normalization,
             pretrained=False,
+            pooling=metadata.pooling,
         )
     copy.set_weights(model.get_weights())
     return copy

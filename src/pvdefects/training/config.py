@@ -24,6 +24,7 @@ CHOICES = {
     "loss": ("bce", "focal"),
     "pos_weight": ("none", "sqrt", "balanced"),
     "normalization": ("per_image", "scale"),
+    "pooling": ("avg", "avgmax", "gem"),  # pvdefects.models.heads.POOLINGS
     "precision": PRECISIONS,
     "strategy": ("default", "mirrored", "multiworker"),
 }
@@ -54,6 +55,11 @@ class TrainConfig:
     input_size: int = setting(224, "Side in pixels the model resizes cells to.")
     normalization: str = setting("per_image", "per_image (zero mean, unit variance) or scale (x/255).")
     dropout: float | None = setting(None, "Dropout rate before the classifier. Default: the architecture's.")
+    pooling: str = setting(
+        "avg",
+        "Global pooling before the classifier: avg, avgmax (average and max side by side) or gem "
+        "(generalised mean, learnable p from 3). Not for alexnet, which flattens its features.",
+    )
     pretrained: bool | None = setting(
         None,
         "Start the backbone from ImageNet weights (efficientnet_lite0; docs/pretrained.md). "
@@ -103,6 +109,10 @@ class TrainConfig:
     aug_shift: float = setting(
         0.0, "Random translation by up to this share of the side, mirror-filled (0 = off)."
     )
+    aug_rotate: float = setting(0.0, "Random rotation by up to this many degrees, mirror-filled (0 = off).")
+    aug_scale: float = setting(
+        0.0, "Random zoom in or out by up to this fraction, e.g. 0.02 for +-2 %, mirror-filled (0 = off)."
+    )
     mixup: float = setting(0.0, "Mixup of image pairs and their labels, weights from Beta(a, a) (0 = off).")
 
     def validate(self) -> TrainConfig:
@@ -120,6 +130,10 @@ class TrainConfig:
             raise UserError(f"balance must be within [0, 1]; got {self.balance}")
         if not 0 <= self.aug_shift < 0.5:
             raise UserError(f"aug_shift must be within [0, 0.5) (0 = off); got {self.aug_shift}")
+        if not 0 <= self.aug_rotate <= 45:
+            raise UserError(f"aug_rotate must be within [0, 45] degrees (0 = off); got {self.aug_rotate}")
+        if not 0 <= self.aug_scale < 0.5:
+            raise UserError(f"aug_scale must be within [0, 0.5) (0 = off); got {self.aug_scale}")
         if self.mixup < 0:
             raise UserError(f"mixup must be >= 0 (0 = off); got {self.mixup}")
         if not 0 <= self.ema_momentum < 1:

@@ -151,7 +151,9 @@ def cross_validate(
     write_predictions(folder.predictions, data.table.filenames, names, labels, scores)
 
     architecture = f"{folds}-fold {config.model} ensemble" + (" with 8-view TTA" if tta else "")
-    metadata = ModelMetadata(names, thresholds, architecture, config.input_size, config.normalization)
+    metadata = ModelMetadata(
+        names, thresholds, architecture, config.input_size, config.normalization, config.pooling
+    )
     summary = {
         "folds": folds,
         "tta": tta,

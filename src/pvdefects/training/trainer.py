@@ -228,6 +228,7 @@ def train(
             config.normalization,
             config.dropout,
             config.pretrained,
+            config.pooling,
         )
     if config.freeze_bn:
         freeze_batch_norm(model)
@@ -291,7 +292,9 @@ def train(
     at_half = multilabel_metrics(
         val_set.labels, apply_thresholds(scores, [0.5] * scores.shape[1]), class_names
     )
-    metadata = ModelMetadata(class_names, thresholds, config.model, config.input_size, config.normalization)
+    metadata = ModelMetadata(
+        class_names, thresholds, config.model, config.input_size, config.normalization, config.pooling
+    )
     save_classifier(model, metadata, run.model)
 
     history = read_history(run.history)
