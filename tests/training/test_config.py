@@ -1,9 +1,12 @@
 import json
+from pathlib import Path
 
 import pytest
 
 from pvdefects.errors import UserError
-from pvdefects.training.config import TrainConfig, load_config_file
+from pvdefects.training.config import TrainConfig, defaults_for, load_config_file
+
+PRESETS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def test_file_overrides_defaults_and_updates_override_file(tmp_path):
@@ -51,3 +54,20 @@ def test_unknown_keys_named(tmp_path):
     path.write_text('{"learning_rat": 0.1}')
     with pytest.raises(UserError, match="c.json: unknown config keys: learning_rat"):
         load_config_file(path)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS.glob("*.toml")), ids=lambda path: path.name)
+def test_the_shipped_presets_load_and_validate(preset):
+    config = load_config_file(preset).validate()
+    assert config.model in {"efficientnet_lite0", "resnet18", "alexnet"}
+
+
+def test_the_default_model_is_the_pretrained_recipe_and_the_reference_nets_keep_theirs():
+    default = defaults_for(TrainConfig().model)
+    assert (default.model, default.input_size, default.epochs, default.precision) == (
+        "efficientnet_lite0",
+        224,
+        8,
+        "float32",
+    )
+    assert (defaults_for("resnet18").epochs, defaults_for("resnet18").pretrained) == (30, None)
