@@ -15,8 +15,8 @@ docs/hyperparameters.md, "Precision", by hand. Run it under the CPU lock.
 default, one thread per core), which is possible only before its first op, so thread settings are
 compared in separate processes. ``--profile DIR`` traces ``--profile-steps`` more steps with
 ``tf.profiler`` after the timed ones (viewable in TensorBoard's profile tab) and prints the ops that
-took the most time in them, summed by op type (self time: time inside nested ops is counted once,
-for the innermost).
+took the most time in them, summed by op type and by the class of the Keras layer they belong to
+(self time: time inside nested ops is counted once, for the innermost).
 """
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ from pvdefects.training.losses import MultiLabelLoss  # noqa: E402
 
 
 def op_self_seconds(logdir: Path) -> tuple[Counter, Counter]:
-    """Seconds of self time, and number of runs, per op type on TensorFlow's threads in the host
+    """Seconds of self time, and number of runs, per event name on TensorFlow's threads in the host
     traces under ``logdir`` (``*.xplane.pb`` files of ``tf.profiler``; the Python thread, which
-    waits in the step function, is left out). An event's name is ``scope/op_name:OpType`` for an op
-    kernel, or a label such as ``ExecutorState::Process`` (its self time: the executor's own work
-    between kernels, shown as ``Process``); events on one thread nest, and a parent's time spent in
-    its children is not counted for it."""
+    waits in the step function, is left out). An op kernel's event name is ``scope/op_name:OpType``
+    (the scope names the Keras layer, under ``gradient_tape/`` for its gradient), other events are
+    labels such as ``ExecutorState::Process`` (its self time: the executor's own work between
+    kernels). Events on one thread nest, and a parent's time spent in its children is not counted
+    for it."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     totals: Counter = Counter()
@@ -64,9 +65,8 @@ def op_self_seconds(logdir: Path) -> tuple[Counter, Counter]:
                     start = None if event is None else event.offset_ps
                     while stack and (start is None or start >= stack[-1][0]):
                         _, name, self_ps = stack.pop()
-                        op_type = name.rsplit(":", 1)[-1].split("#")[0]
-                        totals[op_type] += self_ps / 1e12
-                        runs[op_type] += 1
+                        totals[name] += self_ps / 1e12
+                        runs[name] += 1
                     if event is None:
                         break
                     if stack:
@@ -74,6 +74,37 @@ def op_self_seconds(logdir: Path) -> tuple[Counter, Counter]:
                     name = plane.event_metadata[event.metadata_id].name
                     stack.append([start + event.duration_ps, name, event.duration_ps])
     return totals, runs
+
+
+def op_type(name: str) -> str:
+    """``Conv2D`` for the event name ``model/conv/Conv2D:Conv2D#id=3#``."""
+    return name.rsplit(":", 1)[-1].split("#")[0]
+
+
+def layer_class(name: str, classes: dict[str, str]) -> str:
+    """The class of the Keras layer (``classes``: layer name -> class name) whose scope holds the op
+    ``name`` (in the trace a layer's scope may carry a ``_1`` suffix), else ``(no layer)``: the
+    optimizer, the loss, the executor."""
+    for part in name.split(":")[0].split("/"):
+        layer = classes.get(part) or classes.get(part.rsplit("_", 1)[0])
+        if layer:
+            return layer
+    return "(no layer)"
+
+
+def print_profile(totals: Counter, runs: Counter, steps: int, top: int, classes: dict[str, str]) -> None:
+    """The ``top`` op types and the layer classes by self time per step, as shares of all op time
+    (which exceeds the step's wall time where ops run side by side on TensorFlow's threads)."""
+    traced = sum(totals.values())
+    for title, key in (("op type", op_type), ("layer class", lambda name: layer_class(name, classes))):
+        seconds, count = Counter(), Counter()
+        for name, value in totals.items():
+            seconds[key(name)] += value
+            count[key(name)] += runs[name]
+        print(f"  by {title}: s/step, share of op time, runs/step")
+        for group, value in seconds.most_common(top):
+            share = 100 * value / traced
+            print(f"    {group:36s} {value / steps:7.3f} {share:5.1f} % {count[group] / steps:6.0f}")
 
 
 def compiled_model(precision: str, args: argparse.Namespace) -> keras.Model:
@@ -102,12 +133,9 @@ def median_step_seconds(precision: str, args: argparse.Namespace) -> float:
         for _ in range(args.profile_steps):
             model.train_on_batch(images, labels)
         tf.profiler.experimental.stop()
-        totals, runs = op_self_seconds(logdir)
-        traced, n = sum(totals.values()), args.profile_steps
-        print(f"{precision}: top ops by self time over {n} profiled steps (trace in {logdir})")
-        for name, seconds in totals.most_common(args.top):
-            share = 100 * seconds / traced
-            print(f"  {name:36s} {seconds / n:7.3f} s/step {share:5.1f} % {runs[name] / n:6.0f} runs/step")
+        print(f"{precision}: self time of the ops in {args.profile_steps} profiled steps (trace in {logdir})")
+        classes = {layer.name: type(layer).__name__ for layer in model.layers}
+        print_profile(*op_self_seconds(logdir), args.profile_steps, args.top, classes)
     return float(np.median(times))
 
 

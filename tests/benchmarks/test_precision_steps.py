@@ -12,12 +12,18 @@ def test_times_steps_and_lists_the_profiles_top_ops(benchmark_script, tmp_path, 
     steps.main([*tiny, "--steps", "2", "--warmup", "1", "--precisions", "float32", *profile])
     out = capsys.readouterr().out
     assert "float32  " in out and "images/s" in out.splitlines()[-1]
-    ops = out.split("top ops by self time")[1]
-    assert "Conv2D" in ops  # the convolution kernels, by op type
-    assert "Run " not in ops and "one_step_on_data" not in ops  # the Python thread's wait is left out
+    by_type, by_layer = out.split("self time of the ops")[1].split("by layer class")
+    assert "Conv2DBackpropFilter" in by_type  # the convolutions' kernels, by op type
+    assert "Run " not in by_type and "one_step_on_data" not in by_type  # the Python thread's wait is left out
+    assert "Conv2D " in by_layer and "BatchNormalization " in by_layer
     totals, runs = steps.op_self_seconds(tmp_path / "float32")
     assert min(totals.values()) >= 0  # a parent's self time excludes its children's
     model = create_model("simple_cnn", 2, 32)
     convolutions = sum(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
-    filter_gradients = sum(n for name, n in runs.items() if name.endswith("Conv2DBackpropFilter"))
+    filter_gradients = sum(n for name, n in runs.items() if steps.op_type(name).endswith("BackpropFilter"))
     assert convolutions > 0 and filter_gradients == 2 * convolutions  # one per convolution and step
+    classes = {layer.name: type(layer).__name__ for layer in model.layers}
+    conv = next(layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    gradient = f"gradient_tape/simple_cnn_1/{conv}_1/Conv2DBackpropFilter:Conv2DBackpropFilter"
+    assert steps.layer_class(gradient, classes) == "Conv2D"
+    assert steps.layer_class("AssignVariableOp_1:AssignVariableOp", classes) == "(no layer)"
