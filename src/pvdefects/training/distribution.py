@@ -7,7 +7,9 @@ the ``TF_CONFIG`` environment variable (``{"cluster": {"worker": ["host:port", .
 {"type": "worker", "index": i}}``), each machine running the same ``pvdefects train`` command.
 Both keep every replica's copy of the weights equal by summing the gradients of each step across
 replicas (all-reduce), so training is synchronous: ``batch_size`` images per replica and step,
-``batch_size`` x replicas in all.
+``batch_size`` x replicas in all; batch norm takes its statistics over all of them
+(:func:`synchronize_batch_norm`), so a step is that of one device on the global batch. Across
+machines, Keras 3's ``fit`` needs :mod:`pvdefects.training.keras_multiworker`.
 
 As TensorFlow's multi-worker tutorial says: the strategy is created before any other TensorFlow
 op of the process; the model is built and compiled in its scope; each worker builds the whole input
@@ -33,6 +35,7 @@ from pvdefects.layout import RunFolder
 from pvdefects.training.config import CHOICES
 
 if TYPE_CHECKING:
+    import keras
     import tensorflow as tf
 
 STRATEGIES = CHOICES["strategy"]
@@ -109,6 +112,19 @@ def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
 def scope(strategy: tf.distribute.Strategy | None) -> AbstractContextManager:
     """``strategy.scope()`` (models built and compiled inside are mirrored), or nothing."""
     return contextlib.nullcontext() if strategy is None else strategy.scope()
+
+
+def synchronize_batch_norm(model: keras.Model) -> None:
+    """Make every ``BatchNormalization`` layer of ``model`` compute its batch mean and variance over
+    the global batch, summed across the replicas at each training step (Keras' ``synchronized=True``:
+    three small all-reduces per layer and step). Without it each replica normalises with, and adds to
+    its own moving statistics, the statistics of its own share: the replicas' copies of the moving
+    mean and variance drift apart (Keras 3 creates them unsynchronised), so the validation pass would
+    score each share of the cells with another model and each worker would save another one."""
+    from pvdefects.training.callbacks import batch_norm_layers  # Keras, only where a model is trained
+
+    for layer in batch_norm_layers(model):
+        layer.synchronized = True
 
 
 def worker_run_folder(run: RunFolder, chief: bool) -> RunFolder:

@@ -41,8 +41,16 @@ from pvdefects.training.callbacks import (
 )
 from pvdefects.training.conclusion import conclude
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.distribution import create_strategy, is_chief, replicas, scope, worker_run_folder
+from pvdefects.training.distribution import (
+    create_strategy,
+    is_chief,
+    replicas,
+    scope,
+    synchronize_batch_norm,
+    worker_run_folder,
+)
 from pvdefects.training.finetuning import HeadFirst, freeze_batch_norm
+from pvdefects.training.keras_multiworker import across_workers, fit_across_workers
 from pvdefects.training.losses import MultiLabelLoss, positive_weights
 from pvdefects.training.optimizers import build_optimizer
 from pvdefects.training.resume import backed_up_epochs, check_resumable, resume_state, trim_history
@@ -232,10 +240,14 @@ def train(
         )
     if config.freeze_bn:
         freeze_batch_norm(model)
+    if replicas(strategy) > 1:
+        synchronize_batch_norm(model)
     with scope(strategy):  # the optimizer's state is mirrored too
         model.compile(optimizer=build_optimizer(config, steps), loss=loss)
         if config.head_epochs:  # its state covers every layer from the start (see training.finetuning)
             model.optimizer.build(model.trainable_variables)
+    if across_workers(strategy):  # Keras 3's fit fails there without (keras-team/keras#20585)
+        fit_across_workers(model)
     stream = training_stream(train_set, config, replicas(strategy))
 
     if resume:
