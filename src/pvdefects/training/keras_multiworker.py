@@ -25,6 +25,9 @@ every replica of every worker) turns back into the scalar mean. Drop it when Ker
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import tensorflow as tf
 from keras import tree
@@ -38,7 +41,7 @@ def across_workers(strategy: tf.distribute.Strategy | None) -> bool:
     )
 
 
-def scalars_as_vectors(step):
+def scalars_as_vectors(step: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``step`` (a Keras train or test step), its scalar outputs reshaped to shape (1,)."""
 
     def step_with_vector_logs(data):
