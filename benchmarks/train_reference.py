@@ -168,7 +168,7 @@ def section(rows: list[dict], command: str, cells: int) -> str:
             "## Training with each model's defaults (`benchmarks/train_reference.py`)",
             "",
             f"Last command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; the table "
-            "holds every finished run of today's settings under `runs/benchmark`, whichever invocation "
+            "holds every finished run of today's settings under its `--runs-dir`, whichever invocation "
             f"trained it. Shared labels, {cells} cells; each seed is another seeded 80/20 split stratified "
             "by label combination (and another initialisation). Validation F1 at the per-class thresholds "
             "tuned on validation (F1 at 0.5 in brackets). Time to accuracy: wall time from the start of "
@@ -202,7 +202,7 @@ def main() -> None:
             train_once(model, seed, args.labels, args.runs_dir, data)
     command = (
         f"python benchmarks/train_reference.py --models {' '.join(args.models)} "
-        f"--seeds {' '.join(map(str, args.seeds))}"
+        f"--seeds {' '.join(map(str, args.seeds))} --runs-dir {args.runs_dir}"
     )
     markdown = section(finished_runs(args.labels, args.runs_dir), command, len(data))
     write_section("training", markdown)
