@@ -18,3 +18,4 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 # "module:function" makes wrapt import our layers only once Keras itself is imported
 wrapt.register_post_import_hook("pvdefects.models.preprocessing:keras_imported", "keras")
 wrapt.register_post_import_hook("pvdefects.models.heads:keras_imported", "keras")
+wrapt.register_post_import_hook("pvdefects.models.batch_norm:keras_imported", "keras")

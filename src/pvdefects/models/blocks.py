@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from keras import layers
 
+from pvdefects.models.batch_norm import FusedBatchNormalization
+
 BN_MOMENTUM = 0.9
 
 
 def conv_bn(x, filters: int, kernel: int, stride: int, name: str, padding: str = "same"):
     """Conv2D without bias (batch norm has its own) followed by batch norm."""
     x = layers.Conv2D(filters, kernel, stride, padding=padding, use_bias=False, name=f"{name}_conv")(x)
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
+    return FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
 
 
 def conv_bn_relu(x, filters: int, kernel: int, stride: int, name: str, padding: str = "same"):
