@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from pvdefects.models import create_model
 from pvdefects.models.efficientnet_lite import block_plan, efficientnet_lite0
@@ -42,6 +43,17 @@ def test_blocks_follow_the_table():
     assert model.get_layer("stage6_block2_dwconv").kernel.shape == (5, 5, 1152, 1)
     assert "stage1_block1_expand_conv" not in [layer.name for layer in model.layers]  # expansion 1
     assert model.get_layer("stage6_block2_add") is not None and model.get_layer("head_relu") is not None
+
+
+def test_every_batch_norm_runs_the_fused_kernel():
+    model = backbone(1, num_classes=2)
+    graph = (
+        tf.function(lambda x: model(x, training=True))
+        .get_concrete_function(tf.TensorSpec((1, 32, 32, 1)))
+        .graph
+    )
+    batch_norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert [op.type for op in graph.get_operations()].count("FusedBatchNormV3") == len(batch_norms) == 49
 
 
 @needs_weights
