@@ -8,7 +8,7 @@ import pytest
 
 from pvdefects.errors import UserError
 from pvdefects.explain.gradcam import METHODS, gradcam, target_layer_name
-from pvdefects.models import create_model
+from pvdefects.models import create_model, list_models
 from pvdefects.models.preprocessing import preprocessing_block
 
 SIZE, SQUARE = 32, 8  # cells of 32 px; the bright square the model learns to find
@@ -95,12 +95,21 @@ def test_gradcam_runs_the_model_in_inference_mode():
     assert together.shape == (6, 40, 36)  # the image's own size, not the network's input size
 
 
-@pytest.mark.parametrize(
-    "name, size, layer",
-    [("resnet18", 32, "stage4_block1_out"), ("simple_cnn", 32, "conv4_relu"), ("alexnet", 96, "conv5_relu")],
-)
-def test_the_target_layer_is_the_last_convolutional_stage(name, size, layer):
-    assert target_layer_name(create_model(name, 2, input_size=size)) == layer
+TARGET_LAYERS = {  # each architecture's last convolutional stage, the layer before its global pooling
+    "alexnet": "conv5_relu",
+    "efficientnet_lite0": "head_relu",
+    "resnet18": "stage4_block1_out",
+    "resnet18_canonical": "stage4_block2_out",
+    "resnet34": "stage4_block3_out",
+    "simple_cnn": "conv4_relu",
+}
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_the_target_layer_is_the_last_convolutional_stage(name):
+    assert name in TARGET_LAYERS, f"{name}: add its target layer here"
+    model = create_model(name, 2, input_size=96 if name == "alexnet" else 32, pretrained=False)
+    assert target_layer_name(model) == TARGET_LAYERS[name]
 
 
 def test_another_layer_by_name_and_errors():
