@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -15,13 +16,15 @@ INPUT_SIZES = {"alexnet": 96}  # AlexNet's unpadded strides need more than 32 pi
 
 def trained_batch_norm(model) -> None:
     """Move the batch-norm statistics away from their initial 0/1, so that training and inference
-    mode differ (with fresh statistics both normalise almost alike)."""
+    mode differ (with fresh statistics both normalise almost alike). Every kind of batch norm, our
+    fused one included; the model must have some."""
     rng = np.random.default_rng(3)
-    for layer in model.layers:
-        if type(layer).__name__ == "BatchNormalization":
-            shape = layer.moving_mean.shape
-            layer.moving_mean.assign(rng.normal(0, 1, shape).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.5, 2, shape).astype("float32"))
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms, f"{model.name} has no batch norm to put in inference mode"
+    for layer in norms:
+        shape = layer.moving_mean.shape
+        layer.moving_mean.assign(rng.normal(0, 1, shape).astype("float32"))
+        layer.moving_variance.assign(rng.uniform(0.5, 2, shape).astype("float32"))
 
 
 @pytest.mark.parametrize(
