@@ -1,15 +1,20 @@
-"""A run's model.keras outside pvdefects: plain Keras loads it after ``import pvdefects``."""
+"""A run's model.keras outside pvdefects: plain Keras loads it after ``import pvdefects``, and a plain
+call of the loaded model is inference that leaves its weights alone (issue 14 item 7)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import zipfile
 
+import keras
 import numpy as np
 
 from pvdefects.models import create_model
 from pvdefects.models.saving import ModelMetadata, save_classifier
+from pvdefects.training.losses import MultiLabelLoss
 
 LOAD_WITH_PLAIN_KERAS = """
 import sys
@@ -17,17 +22,30 @@ import numpy as np
 import pvdefects  # registers the package's layers; nothing else of it is used
 import keras
 
-model = keras.saving.load_model(sys.argv[1], compile=False)
-np.save(sys.argv[3], np.asarray(model(np.load(sys.argv[2]))))
+model = keras.saving.load_model(sys.argv[1])  # as a user would: compile=True, the default
+x = np.load(sys.argv[2])
+before = [np.array(weight) for weight in model.weights]
+plain = np.asarray(model(x))
+changed = [w.path for w, b in zip(model.weights, before) if not np.array_equal(np.asarray(w), b)]
+assert not changed, f"a plain call changed {changed}"
+np.save(sys.argv[3], np.stack([plain, np.asarray(model(x, training=False))]))
 """
 
 
-def test_keras_load_model_reads_model_keras_after_importing_the_package(tmp_path):
+def test_keras_load_model_reads_a_trained_model_keras_after_importing_the_package(tmp_path):
     model = create_model("simple_cnn", 2, input_size=32)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss=MultiLabelLoss())  # as the trainer does
+    rng = np.random.default_rng(3)
+    for layer in model.layers:  # trained statistics, so that training and inference mode differ
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(0, 1, layer.moving_mean.shape).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 2, layer.moving_variance.shape).astype("float32"))
     save_classifier(
         model, ModelMetadata(["crack", "inactive"], [0.5, 0.5], "simple_cnn", 32), tmp_path / "m.keras"
     )
-    x = np.random.default_rng(0).uniform(0, 255, (2, 40, 40, 1)).astype(np.float32)
+    saved = json.loads(zipfile.ZipFile(tmp_path / "m.keras").read("config.json"))
+    assert not saved.get("compile_config"), "no loss or optimizer settings to resolve at loading"
+    x = rng.uniform(0, 255, (2, 40, 40, 1)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
 
     result = subprocess.run(
@@ -45,4 +63,7 @@ def test_keras_load_model_reads_model_keras_after_importing_the_package(tmp_path
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), np.asarray(model(x, training=False)), atol=1e-5)
+    plain, inference = np.load(tmp_path / "y.npy")
+    np.testing.assert_allclose(plain, inference, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(plain, np.asarray(model(x, training=False)), atol=1e-5)
+    assert np.abs(plain - np.asarray(model(x, training=True))).max() > 1e-3, "training mode must differ"

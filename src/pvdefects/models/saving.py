@@ -37,8 +37,11 @@ class ModelMetadata:
 
 
 def inference_copy(model: keras.Model) -> keras.Model:
-    """An uncompiled copy with the same weights: saving it leaves out the optimizer state."""
-    copy = keras.models.clone_model(model)
+    """An uncompiled copy with the same weights: saving it leaves out the optimizer state and the
+    compile settings, whose loss class (pvdefects.training.losses) plain ``keras.saving.load_model``
+    would otherwise have to find. Built from the config, since ``keras.models.clone_model`` compiles
+    the clone of a compiled model."""
+    copy = type(model).from_config(model.get_config())
     copy.set_weights(model.get_weights())
     return copy
 
