@@ -36,7 +36,8 @@ def test_help_shows_an_example(path):
 @pytest.mark.parametrize("path", commands(), ids=" ".join)
 def test_one_spelling_per_idea(path):
     """A model to use is the MODEL argument (``--model`` is only ever the architecture); a file
-    written is ``--out``; ``--json`` is a switch for JSON on stdout, never a file name."""
+    written is ``--out``; ``--json`` is a switch for JSON on stdout, never a file name; ``--timeout``
+    is only ever the limit of a model's run (a wait has its own name)."""
     params = {param.name: param for param in command_at(path).params}
     options = [param for param in params.values() if param.param_type_name == "option"]
     for option in options:
@@ -44,6 +45,9 @@ def test_one_spelling_per_idea(path):
             assert option.is_flag, f"{' '.join(path)}: --json takes no file"
         if "--model" in option.opts:
             assert option.help.startswith("Architecture")
+        if "--timeout" in option.opts:
+            assert option.help.startswith("Wall-clock limit for the model's run"), " ".join(path)
         assert not {"--untrusted", "--output", "-o"} & set(option.opts)
-    if "model" in params and params["model"].param_type_name == "argument":
-        assert params["model"].metavar == "MODEL"
+    for argument in params.values():
+        if argument.param_type_name == "argument" and "model" in (argument.help or "").lower():
+            assert argument.name == "model" and argument.metavar == "MODEL", " ".join(path)

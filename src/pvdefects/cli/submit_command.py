@@ -38,14 +38,14 @@ def _request(url: str, token: str, body: bytes | None = None, content_type: str 
         raise UserError(f"{url}: cannot reach the server ({error.reason})") from None
 
 
-def _multipart(zip_path: Path) -> tuple[bytes, str]:
+def _multipart(model: Path) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="model"; filename="{zip_path.name}"\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model"; filename="{model.name}"\r\n'
         "Content-Type: application/zip\r\n\r\n"
     ).encode()
     return (
-        head + zip_path.read_bytes() + f"\r\n--{boundary}--\r\n".encode(),
+        head + model.read_bytes() + f"\r\n--{boundary}--\r\n".encode(),
         f"multipart/form-data; boundary={boundary}",
     )
 
@@ -63,7 +63,12 @@ def _summary(status: dict) -> str:
 
 
 def submit(
-    zip_path: Annotated[Path, typer.Argument(help="The model.zip written by pvdefects export.")],
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="The model.zip written by pvdefects export.", metavar="MODEL", show_default=False
+        ),
+    ],
     server: Annotated[
         str, typer.Option(help="The challenge server's URL, e.g. https://challenge.example.org")
     ],
@@ -74,7 +79,7 @@ def submit(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the score; exit 0 scored, 2 rejected.")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 3600.0,
+    max_wait: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 3600.0,
 ) -> None:
     """Upload a model; print its submission id (and, with --wait, its final state and scores).
 
@@ -82,19 +87,19 @@ def submit(
 
         pvdefects submit model.zip --server https://challenge.example.org --challenge cells-2026 --wait
     """
-    if not zip_path.is_file():
-        raise UserError(f"{zip_path}: file not found")
-    body, content_type = _multipart(zip_path)
+    if not model.is_file():
+        raise UserError(f"{model}: file not found")
+    body, content_type = _multipart(model)
     base = server.rstrip("/")
     status = _request(f"{base}/api/challenges/{challenge}/submissions", token, body, content_type)
     typer.echo(f"submission {status['id']} uploaded ({status['state']})")
     if not wait:
         return
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + max_wait
     while status["state"] not in FINISHED:
         if time.monotonic() > deadline:
             raise UserError(
-                f"submission {status['id']} still {status['state']} after {timeout:g} s; check it later"
+                f"submission {status['id']} still {status['state']} after {max_wait:g} s; check it later"
             )
         time.sleep(2)
         status = _request(f"{base}/api/submissions/{status['id']}", token)
