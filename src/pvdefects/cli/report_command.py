@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from pvdefects.cli.arguments import ImagesRoot
 from pvdefects.errors import UserError
 
 
@@ -19,7 +18,14 @@ def report(
         str | None,
         typer.Option(help="Report on this labels CSV's cells. Default: the run's validation cells."),
     ] = None,
-    images_root: ImagesRoot = None,
+    images_root: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder the cells' filenames are relative to. Default: the --labels CSV's folder, or for "
+            "the run's validation cells its config's (needed where train ran elsewhere).",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="The HTML file to write. Default: RUN/report.html.", show_default=False),

@@ -57,15 +57,26 @@ class ScoredCells:
     source: str
 
 
-def validation_cells(run: RunFolder, config: dict, class_names: list[str]) -> ScoredCells:
-    """The run's validation cells with the scores ``train`` wrote (``val_predictions.csv``)."""
+def validation_cells(
+    run: RunFolder, config: dict, class_names: list[str], images_root: str | Path | None = None
+) -> ScoredCells:
+    """The run's validation cells with the scores ``train`` wrote (``val_predictions.csv``), their
+    images under ``images_root`` or else where the run's config says (its labels CSV's folder or
+    ``images_root``; a relative path there is relative to the folder ``train`` ran in)."""
     if not run.predictions.is_file():
         raise UserError(f"{run.predictions}: not found; give --labels to report on a labels CSV")
     filenames, names, truth, scores = read_predictions(run.predictions)
     if names != class_names:
         raise UserError(f"{run.predictions}: classes {names} do not match the model's {class_names}")
-    _, root = open_labels(config.get("labels"), config.get("images_root"))
-    paths = [resolve_image_path(name, root) for name in filenames]
+    if images_root is None:
+        try:
+            _, images_root = open_labels(config.get("labels"), config.get("images_root"))
+        except UserError as error:
+            raise UserError(
+                f"{error} (the run's labels, relative to the folder train ran in); "
+                "give --images-root, the folder of its images"
+            ) from None
+    paths = [resolve_image_path(name, Path(images_root)) for name in filenames]
     return ScoredCells(filenames, paths, truth, scores, f"{len(filenames)} validation cells of the run")
 
 
@@ -229,7 +240,8 @@ def report_html(
     gallery_size: int = GALLERY_SIZE,
     layer: str | None = None,
 ) -> str:
-    """The report page of ``run`` as one HTML string (see the module docstring). Raises
+    """The report page of ``run`` as one HTML string (see the module docstring): on the cells of
+    ``labels`` or else the run's validation cells, their images under ``images_root`` if given. Raises
     :class:`UserError` for a folder without ``model.keras``, cells that cannot be found, or labels
     with other classes than the model's."""
     if not run.root.is_dir():
@@ -240,7 +252,7 @@ def report_html(
     config = json.loads(run.config.read_text()) if run.config.is_file() else {}
     names, thresholds = metadata.class_names, metadata.thresholds
     cells = (
-        validation_cells(run, config, names)
+        validation_cells(run, config, names, images_root)
         if labels is None
         else labelled_cells(model, metadata, labels, images_root)
     )
