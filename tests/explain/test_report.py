@@ -13,7 +13,17 @@ from pvdefects.data.predictions import read_predictions
 from pvdefects.decisions import apply_thresholds
 from pvdefects.errors import UserError
 from pvdefects.evaluation.metrics import multilabel_metrics
-from pvdefects.explain.report import FALSE_NEGATIVE, FALSE_POSITIVE, gallery_rows, report_html, write_report
+from pvdefects.explain.cells import ExplainedCell
+from pvdefects.explain.report import (
+    EMPTY_HEATMAP,
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    ScoredCells,
+    error_figure,
+    gallery_rows,
+    report_html,
+    write_report,
+)
 from pvdefects.layout import RunFolder
 from pvdefects.models.saving import load_classifier
 
@@ -66,6 +76,26 @@ def test_the_gallery_shows_the_worst_errors_first():
     rows = gallery_rows(truth, decisions, scores, size=2)[0]
     assert rows[FALSE_POSITIVE] == [1, 2]  # the negatives scored highest (0.9, 0.7; not 0.6)
     assert rows[FALSE_NEGATIVE] == [3, 4]  # the positives scored lowest (0.1, 0.3)
+
+
+def test_an_empty_heatmap_is_said_in_words():
+    """An all-zero map draws as a plain blue cell: its caption says why."""
+    cells = ScoredCells(["a.png"], [], np.array([[1]]), np.array([[0.1]]), "one cell")
+    pixels = np.full((4, 4), 128, np.uint8)
+    figure = {
+        peak: error_figure(
+            ExplainedCell(0, pixels, np.array([0.1]), np.full((1, 4, 4), peak, np.float32)),
+            cells,
+            0,
+            "crack",
+            FALSE_NEGATIVE,
+            ["crack"],
+            0.5,
+        )
+        for peak in (0.0, 1.0)
+    }
+    assert EMPTY_HEATMAP in figure[0.0] and EMPTY_HEATMAP not in figure[1.0]
+    assert "crack 0.100 (threshold 0.500, label 1)" in figure[1.0]
 
 
 def test_a_labels_csv_reports_on_its_cells(run, labels_csv, tmp_path):

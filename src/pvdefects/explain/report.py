@@ -43,6 +43,7 @@ from pvdefects.models.saving import ModelMetadata
 GALLERY_SIZE = 8  # worst false positives and as many false negatives shown per class
 THUMBNAIL = 224  # pixels on the longer side of each cell in the gallery
 FALSE_POSITIVE, FALSE_NEGATIVE = "false-positive", "false-negative"
+EMPTY_HEATMAP = "empty heatmap: no region raises this score"
 
 
 @dataclass(frozen=True)
@@ -166,19 +167,21 @@ def error_figure(
     class_names: list[str],
     threshold: float,
 ) -> str:
-    """One error of class ``name``: the cell, its heatmap for that class, its name and scores."""
+    """One error of class ``name``: the cell, its heatmap for that class, its name and scores (and a
+    word where the heatmap is empty, all blue: no region raises the class's score)."""
     c = class_names.index(name)
     scores = " · ".join(
         f"{html.escape(other)} {cells.scores[row, k]:.3f}" for k, other in enumerate(class_names)
     )
     heatmap = overlay(explained.pixels, explained.heatmaps[0])
+    blank = "" if explained.heatmaps[0].max() > 0 else f"<br>{EMPTY_HEATMAP}"
     return (
         f"<figure class='error' data-class='{html.escape(name)}' data-kind='{kind}' "
         f"data-filename='{html.escape(cells.filenames[row])}'>"
         f"<img src='{data_uri(png_bytes(explained.pixels, THUMBNAIL))}' alt='cell'>"
         f"<img src='{data_uri(png_bytes(heatmap, THUMBNAIL))}' alt='Grad-CAM of {html.escape(name)}'>"
         f"<figcaption>{html.escape(cells.filenames[row])}<br>{scores} "
-        f"(threshold {threshold:.3f}, label {int(cells.truth[row, c])})</figcaption></figure>"
+        f"(threshold {threshold:.3f}, label {int(cells.truth[row, c])}){blank}</figcaption></figure>"
     )
 
 
