@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,8 @@ import pytest
 from pvdefects import contract
 from pvdefects.contract import Tensor, signature_problem
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "submission-format.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "submission-format.md"
 X = {"x": Tensor("float32", (None, None, None, 1))}
 BOTH = {"y": Tensor("float32", (None, 2)), "scores": Tensor("float32", (None, 2))}
 
@@ -55,3 +58,38 @@ def test_the_docs_state_the_contracts_names():
         assert f"| **`{name}`** | {contract.DTYPE} |" in docs
     assert f"## Metadata: `{contract.METADATA_PATH}`" in docs
     assert "pvdefects/contract.py" in docs
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, kinds)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def test_no_other_module_spells_the_contracts_names():
+    """Outside pvdefects/contract.py, strings (docstrings aside) take the signature's, tensors' and
+    metadata asset's names from it, so that renaming one there renames it everywhere."""
+    tensors = "|".join(re.escape(name) for name in (contract.INPUT, *contract.OUTPUTS))
+    asset = re.escape(contract.METADATA_ASSET).replace(r"\.", r"(\\)?\.")  # also as a regex spells it
+    spelled = re.compile(rf"'({tensors})'|{re.escape(contract.SIGNATURE)}|(?<!\w){asset}")
+    found = []
+    for path in sorted((ROOT / "src" / "pvdefects").rglob("*.py")):
+        if path.name == "contract.py":
+            continue
+        tree = ast.parse(path.read_text())
+        skipped = docstrings(tree)
+        found += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skipped
+            and spelled.search(node.value)
+        ]
+    assert not found, "\n".join(found)

@@ -16,7 +16,16 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
-from pvdefects.contract import INPUT, METADATA_PATH, OUTPUTS, SIGNATURE, Tensor, signature_problem
+from pvdefects.contract import (
+    DECISIONS,
+    INPUT,
+    METADATA_PATH,
+    OUTPUTS,
+    SCORES,
+    SIGNATURE,
+    Tensor,
+    signature_problem,
+)
 from pvdefects.errors import UserError
 from pvdefects.models.saving import ModelMetadata
 from pvdefects.security.archive import unpack_submission
@@ -38,11 +47,11 @@ class ServingModel:
         expected = (len(x), len(self.metadata.class_names))
         if y.shape != expected or scores.shape != expected:
             raise UserError(
-                f"{self.source}: outputs have shapes y {y.shape}, scores {scores.shape}; expected {expected} "
-                f"(batch, classes {self.metadata.class_names})"
+                f"{self.source}: outputs have shapes {DECISIONS} {y.shape}, {SCORES} {scores.shape}; "
+                f"expected {expected} (batch, classes {self.metadata.class_names})"
             )
         if not np.isin(y, (0.0, 1.0)).all():
-            raise UserError(f"{self.source}: output 'y' must hold only 0 and 1")
+            raise UserError(f"{self.source}: output '{DECISIONS}' must hold only 0 and 1")
         return y, scores
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pvdefects.contract import METADATA_PATH
+from pvdefects.contract import DECISIONS, METADATA_PATH, SCORES
 from pvdefects.data.sources import load_dataset
 from pvdefects.evaluation.metrics import multilabel_metrics
 from pvdefects.security.archive import ArchiveLimits, unpack_submission
@@ -51,18 +51,19 @@ def check_decisions(decisions: np.ndarray, count: int, class_names: list[str], s
     expected = (count, len(class_names))
     if decisions.shape != expected or not np.issubdtype(decisions.dtype, np.number):
         raise Rejected(
-            f"{source}: the model's output 'y' is {decisions.dtype} of shape {decisions.shape}; expected "
-            f"shape {expected}: one 0/1 decision per image and class ({', '.join(class_names)})"
+            f"{source}: the model's output '{DECISIONS}' is {decisions.dtype} of shape {decisions.shape}; "
+            f"expected shape {expected}: one 0/1 decision per image and class ({', '.join(class_names)})"
         )
     if not np.all(np.isfinite(decisions)):
         raise Rejected(
-            f"{source}: the model's output 'y' contains NaN or infinite values; it must hold 0/1 decisions"
+            f"{source}: the model's output '{DECISIONS}' contains NaN or infinite values; it must hold 0/1 "
+            "decisions"
         )
     if not np.all((decisions == 0) | (decisions == 1)):
         odd = decisions[(decisions != 0) & (decisions != 1)].flat[0]
         raise Rejected(
-            f"{source}: the model's output 'y' holds values other than 0 and 1 (e.g. {odd:g}); 'y' must be "
-            "the thresholded decisions (sigmoid scores belong in 'scores')"
+            f"{source}: the model's output '{DECISIONS}' holds values other than 0 and 1 (e.g. {odd:g}); "
+            f"'{DECISIONS}' must be the thresholded decisions (sigmoid scores belong in '{SCORES}')"
         )
     return decisions.astype(np.uint8)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from pvdefects.contract import DECISIONS, METADATA_ASSET
+
 MAX_REASON = 300
 
 # (category, pattern in the scorer's message, fixed reason or None to show the message); first match wins,
@@ -24,8 +26,8 @@ CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
     ),
     (
         "output",
-        r"the model's output 'y'",
-        "The model's output 'y' is not one 0/1 decision per image and class.",
+        rf"the model's output '{DECISIONS}'",
+        f"The model's output '{DECISIONS}' is not one 0/1 decision per image and class.",
     ),
     (
         "archive",
@@ -34,7 +36,8 @@ CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
     ),
     (
         "model",
-        r"SavedModel|signature|operations that scoring does not allow|metadata\.json|the model's classes",
+        "SavedModel|signature|operations that scoring does not allow|"
+        rf"{re.escape(METADATA_ASSET)}|the model's classes",
         None,
     ),
 )
