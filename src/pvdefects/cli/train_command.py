@@ -31,7 +31,7 @@ def resumed_config(run_root: Path, typed: dict, config_file: Path | None = None)
             f"--resume continues {run_root} with its own settings; only --epochs and --patience may "
             f"change (got --{others[0].replace('_', '-')})"
         )
-    config = load_config_file(run_root / "config.json")
+    config = load_config_file(RunFolder(run_root).config)
     return replace(config, **{name: typed[name] for name in RESUME_CHANGES if typed.get(name) is not None})
 
 

@@ -22,6 +22,7 @@ from pvdefects.decisions import apply_thresholds, sigmoid
 from pvdefects.errors import UserError
 from pvdefects.inference.savedmodel import load_submission
 from pvdefects.inference.tta import dihedral_views
+from pvdefects.layout import RunFolder
 from pvdefects.models.saving import ModelMetadata, load_classifier
 
 # float32 [B, H, W, 1] pixels 0-255 -> (0/1 decisions [B, C], sigmoid scores [B, C])
@@ -91,8 +92,8 @@ def load_predictor(path: str | Path, precision: str | None = None) -> Predictor:
     A Keras model computes in ``precision`` (:mod:`pvdefects.precision`; None: as it was saved), a
     SavedModel in the precision it was exported in."""
     path = Path(path)
-    if path.is_dir() and (path / "model.keras").is_file():
-        return keras_predictor(path / "model.keras", precision)
+    if path.is_dir() and RunFolder(path).model.is_file():
+        return keras_predictor(RunFolder(path).model, precision)
     if path.is_file() and path.suffix == ".keras":
         return keras_predictor(path, precision)
     if (path.is_dir() and (path / "saved_model.pb").is_file()) or (
