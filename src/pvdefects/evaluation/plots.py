@@ -11,6 +11,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
 
 from pvdefects.evaluation.metrics import class_metrics  # noqa: E402
@@ -43,6 +44,8 @@ def plot_history(history_csv: Path, out_png: Path) -> None:
         f1_ax.plot(epochs, history[key], style, marker=".", label=key.removeprefix("val_"))
     f1_ax.set(title="validation F1 (threshold 0.5)", xlabel="epoch", ylim=(0, 1))
     f1_ax.legend()
+    for ax in (loss_ax, f1_ax):  # whole epochs only: a short run would otherwise get 0.96, 1.2, ...
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
