@@ -2,13 +2,15 @@
 server) never see half a file, and a failed or interrupted write leaves none behind.
 
 Each file is written beside its target under a temporary name, then renamed onto it; a rename
-within one folder is atomic (POSIX ``rename``, :func:`os.replace`).
+within one folder is atomic (POSIX ``rename``, :func:`os.replace`). Several files for one folder
+(:func:`filling`) are written into a temporary folder beside it and moved in once all are written.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +28,19 @@ def replacing(path: str | Path, suffix: str = "") -> Iterator[Path]:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def filling(folder: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``folder`` to write files into: when the block finishes, each file
+    is moved into ``folder`` (created if need be, replacing a file of the same name); when it
+    raises, none is, and ``folder`` stays as it was."""
+    folder = Path(folder)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}.partial-") as scratch:
+        yield Path(scratch)
+        folder.mkdir(exist_ok=True)
+        for written in Path(scratch).iterdir():
+            os.replace(written, folder / written.name)
 
 
 def write_text(path: str | Path, text: str) -> Path:

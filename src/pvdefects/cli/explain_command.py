@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pvdefects.atomic import filling
 from pvdefects.errors import UserError
 from pvdefects.layout import EXPLANATIONS
 
@@ -66,9 +67,6 @@ def explain(
         pvdefects explain runs/resnet18-20260101-120000 cell0001.png cell0002.png --out heatmaps
         pvdefects explain model.keras cells/*.png --class crack --layer stage3_block1_out --method gradcam++
     """
-    import os
-    import tempfile
-
     import numpy as np
     from rich.console import Console
     from rich.progress import Progress
@@ -92,8 +90,7 @@ def explain(
         raise UserError(f"unknown --method {method!r}; choose one of: {', '.join(METHODS)}")
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: folder not found (for --out)")
-    # written beside --out first and moved in once all are done: a failure leaves --out as it was
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.partial-") as scratch:
+    with filling(out) as scratch:  # moved into --out once all are written: a failure leaves it as it was
         scores = []
         console = Console(stderr=True)
         with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
@@ -108,16 +105,11 @@ def explain(
                 method=method,
             ):
                 for name, heatmap in zip(explained_names, cell.heatmaps):
-                    (Path(scratch) / files[cell.index, name]).write_bytes(
-                        png_bytes(overlay(cell.pixels, heatmap))
-                    )
+                    (scratch / files[cell.index, name]).write_bytes(png_bytes(overlay(cell.pixels, heatmap)))
                 scores.append(cell.scores)
         scores = np.stack(scores)
         decisions = apply_thresholds(scores, metadata.thresholds)
-        write_predictions(Path(scratch) / SCORES, [str(path) for path in paths], names, decisions, scores)
-        out.mkdir(exist_ok=True)
-        for written in Path(scratch).iterdir():
-            os.replace(written, out / written.name)
+        write_predictions(scratch / SCORES, [str(path) for path in paths], names, decisions, scores)
     typer.echo(
         f"wrote {len(files)} heatmap{'s' if len(files) > 1 else ''} of {len(paths)} image"
         f"{'s' if len(paths) > 1 else ''} ({', '.join(explained_names)}) and {SCORES} to {out}"
