@@ -15,23 +15,24 @@ from story import story_test_sets, tiny_model_zip  # noqa: E402, F401  (fixtures
 @pytest.fixture(autouse=True)
 def sent_tasks(monkeypatch) -> list[int]:
     """Ids of the scoring tasks sent, recorded, not queued (tests play the worker, or use eager_scoring)."""
-    from pvdefects.server.submissions.tasks import score_submission
+    from pvdefects.server.submissions import lifecycle
 
     sent: list[int] = []
-    monkeypatch.setattr(score_submission, "delay", sent.append)
+    monkeypatch.setattr(lifecycle, "send_scoring", sent.append)
     return sent
 
 
 @pytest.fixture
 def eager_scoring(monkeypatch, sent_tasks) -> None:
     """Scoring tasks run in the sending thread, as a worker would run them."""
+    from pvdefects.server.submissions import lifecycle
     from pvdefects.server.submissions.tasks import score_submission
 
     def run(submission_id: int) -> None:
         sent_tasks.append(submission_id)
         score_submission(submission_id)
 
-    monkeypatch.setattr(score_submission, "delay", run)
+    monkeypatch.setattr(lifecycle, "send_scoring", run)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pvdefects.server.submissions.models import State, Submission
 from pvdefects.server.teams.models import Team
 
 pytestmark = pytest.mark.django_db
+SEND_SCORING = lifecycle.send_scoring  # as imported, before the sent_tasks fixture records sends instead
 
 
 @pytest.fixture
@@ -115,3 +116,14 @@ def test_the_heartbeat_stops_once_every_limit_has_passed(submission, settings):
         time.sleep(1.5)
         assert Submission.objects.get(pk=submission.pk).lease_expires_at == last
     assert lifecycle.reap(now=last + timedelta(seconds=1))["requeued"] == 1
+
+
+def test_the_scoring_task_is_sent_by_the_name_its_worker_registers(monkeypatch):
+    """lifecycle sends the task by name (the tasks import lifecycle, not the other way round)."""
+    from pvdefects.server.submissions.tasks import score_submission
+    from pvdefects.server.tasks_app import app
+
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=None, kwargs=None, **_: sent.append((name, args)))
+    SEND_SCORING(7)
+    assert sent == [(score_submission.name, (7,))]

@@ -5,6 +5,9 @@ without harm: a worker *claims* a row (state queued, or running with an expired 
 new fencing token; it stores its result only if the row still carries that token; the reaper
 re-queues rows whose lease expired and rows that waited queued so long that their message must
 have been lost. Messages may be duplicated or lost; the row decides.
+
+The tasks (``tasks.py``) drive these transitions, so this module sends the scoring task by its
+name (:data:`SCORE_TASK`) rather than importing them back.
 """
 
 from __future__ import annotations
@@ -14,27 +17,33 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+from celery import signature
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from pvdefects.server.submissions.leaderboard import refresh_best
 from pvdefects.server.submissions.models import FINISHED, State, Submission
 
 log = logging.getLogger(__name__)
 
 INFRASTRUCTURE_REASON = "Scoring failed on the server's side; this upload does not count against your limits."
+SCORE_TASK = "pvdefects.score"  # tasks.score_submission
+
+
+def send_scoring(submission_id: int) -> None:
+    """Send the scoring task of one submission to the broker (a worker runs it)."""
+    signature(SCORE_TASK, args=(submission_id,)).delay()
 
 
 def enqueue(submission_id: int) -> None:
     """Mark the row queued and send its scoring task (call after the row's transaction commits)."""
-    from pvdefects.server.submissions.tasks import score_submission
-
     Submission.objects.filter(pk=submission_id, state__in=(State.UPLOADED, State.QUEUED)).update(
         state=State.QUEUED, enqueued_at=timezone.now()
     )
     try:
-        score_submission.delay(submission_id)
+        send_scoring(submission_id)
     except Exception:  # the broker is down: the reaper sends it again later
         log.exception(
             "could not send the scoring task of submission %s; the reaper will retry", submission_id
@@ -75,8 +84,6 @@ def heartbeat(submission_id: int, token: int) -> bool:
 
 def finish(submission_id: int, token: int, state: State, **fields) -> bool:
     """Store an attempt's outcome if it still holds the row; False (and nothing stored) if it does not."""
-    from pvdefects.server.submissions.leaderboard import refresh_best
-
     with transaction.atomic():
         stored = _holding(submission_id, token).update(
             state=state, lease_expires_at=None, finished_at=timezone.now(), **fields
@@ -150,8 +157,6 @@ def cancel(submission: Submission) -> bool:
 
 def rescore(submission: Submission) -> None:
     """Score a submission again from scratch (an organiser's action, e.g. after fixing the test set)."""
-    from pvdefects.server.submissions.leaderboard import refresh_best
-
     with transaction.atomic():
         Submission.objects.filter(pk=submission.pk).update(
             state=State.QUEUED,

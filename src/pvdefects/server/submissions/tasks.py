@@ -16,7 +16,7 @@ from pvdefects.server.submissions.storage import upload_path
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="pvdefects.score", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=lifecycle.SCORE_TASK, acks_late=True, reject_on_worker_lost=True)
 def score_submission(submission_id: int) -> str:
     """Claim the submission, score it in the sandbox on the public test set and store the outcome."""
     from pvdefects.server.submissions.scoring import metrics_of  # NumPy and the scorer: workers only
