@@ -47,7 +47,7 @@ def cpu_flags(cpuinfo: Path | None = None) -> frozenset[str]:
 
 def gpu_has_fast_bfloat16() -> bool:
     """Whether TensorFlow sees a GPU of compute capability :data:`FAST_BFLOAT16_GPU` or more."""
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: the CLI imports this module (the settings' choices) for --help
 
     for gpu in tf.config.list_physical_devices("GPU"):
         capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
@@ -81,7 +81,7 @@ def precision_policy(name: str) -> Iterator[str]:
     """Build models inside this block in precision ``name`` (resolved, see :func:`resolve_precision`;
     the resolved name is yielded): Keras' global dtype policy is set, and the previous one restored
     on leaving. Layers take the policy when they are created, so a model built inside keeps it."""
-    import keras
+    import keras  # lazy, as above
 
     precision = resolve_precision(name)
     previous = keras.config.dtype_policy()

@@ -32,6 +32,7 @@ _MAX_LISTED = 4  # locations named in one rejection line
 
 def read_saved_model(path: Path, source: str):
     """Parse ``saved_model.pb`` without loading it into TensorFlow."""
+    # lazy: the modules of this package import nothing heavy (security/__init__.py)
     from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import saved_model_pb2
 

@@ -66,7 +66,7 @@ def drop_privileges(uid: int) -> None:
 
 def predict(model_dir: str, images_path: str, batch_size: int) -> np.ndarray:
     """The signature's ``y`` for the images (uint8 [N, H, W, 1] in an ``.npy``), batch by batch."""
-    import numpy as np
+    import numpy as np  # lazy, as in main: only after the limits and the drop
     import tensorflow as tf
 
     images = np.load(images_path, allow_pickle=False)

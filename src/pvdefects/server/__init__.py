@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django
+from django.apps import apps
+
 from pvdefects.server.tasks_app import app as celery_app  # tasks bind to this app, in web and worker
 
 SETTINGS_MODULE = "pvdefects.server.settings"
@@ -20,8 +23,5 @@ def setup(data_dir: str | Path | None = None) -> None:
     if data_dir is not None:
         os.environ["PVDEFECTS_DATA_DIR"] = str(Path(data_dir).resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-    import django
-    from django.apps import apps
-
     if not apps.ready:  # once per process (setup would configure logging again)
         django.setup()

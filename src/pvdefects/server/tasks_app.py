@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pvdefects.server.settings")
 
@@ -29,8 +30,6 @@ app.conf.update(
 
 @app.on_after_finalize.connect
 def _schedule_reaper(sender: Celery, **_) -> None:
-    from django.conf import settings
-
     sender.add_periodic_task(
         float(settings.REAPER_INTERVAL_SECONDS), sender.signature("pvdefects.reap"), name="reaper"
     )

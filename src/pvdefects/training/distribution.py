@@ -30,13 +30,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import tensorflow as tf
+
 from pvdefects.errors import UserError
 from pvdefects.layout import RunFolder
+from pvdefects.training.callbacks import batch_norm_layers
 from pvdefects.training.config import CHOICES
 
 if TYPE_CHECKING:
     import keras
-    import tensorflow as tf
 
 STRATEGIES = CHOICES["strategy"]
 
@@ -69,8 +71,6 @@ def create_strategy(name: str) -> tf.distribute.Strategy | None:
     """The strategy called ``name`` (one of :data:`STRATEGIES`), None for ``default``. Create it
     before any other TensorFlow op of the process: ``MultiWorkerMirroredStrategy`` configures the
     collective ops at start-up and fails after."""
-    import tensorflow as tf
-
     if name == "default":
         return None
     if name == "mirrored":
@@ -121,8 +121,6 @@ def synchronize_batch_norm(model: keras.Model) -> None:
     its own moving statistics, the statistics of its own share: the replicas' copies of the moving
     mean and variance drift apart (Keras 3 creates them unsynchronised), so the validation pass would
     score each share of the cells with another model and each worker would save another one."""
-    from pvdefects.training.callbacks import batch_norm_layers  # Keras, only where a model is trained
-
     for layer in batch_norm_layers(model):
         layer.synchronized = True
 

@@ -70,6 +70,7 @@ def finalize(
     challenge: Challenge, final_labels: str | Path, images_root: str | Path | None = None
 ) -> tuple[Path, list[Outcome]]:
     """Freeze ``challenge``, write the manifest, then score the chosen zips on the final test set."""
+    # lazy: the image reader and the sandboxed scorer load only to finalise (the admin imports publish)
     from pvdefects.server.submissions.scoring import decisions_of, load_test_set
 
     if timezone.now() < challenge.deadline:
