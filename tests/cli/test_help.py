@@ -33,6 +33,14 @@ def test_help_shows_an_example(path):
     assert f"pvdefects {' '.join(path)} " in result.output.split("Example", 1)[1]
 
 
+@pytest.mark.parametrize("path", [(), ("server",)], ids=["pvdefects", "server"])
+def test_the_groups_help_shows_an_example_too(path):
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+    assert " ".join(("pvdefects", *path)) + " " in result.output.split("Example", 1)[1]
+
+
 @pytest.mark.parametrize("path", commands(), ids=" ".join)
 def test_one_spelling_per_idea(path):
     """A model to use is the MODEL argument (``--model`` is only ever the architecture); a file

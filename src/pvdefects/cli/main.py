@@ -33,7 +33,8 @@ from pvdefects.cli.quiet import import_tensorflow_quietly
 from pvdefects.errors import InputWarning, UserError
 
 app = typer.Typer(
-    help="Find cracks and inactive regions in electroluminescence (EL) images of solar cells.",
+    help="Find cracks and inactive regions in electroluminescence (EL) images of solar cells.\n\n"
+    "Example:\n\n    pvdefects train --labels labels.csv\n\n    pvdefects train --help",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

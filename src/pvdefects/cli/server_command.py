@@ -14,7 +14,9 @@ from pvdefects.cli.server_setup import DataDir, django_for
 from pvdefects.errors import UserError
 
 app = typer.Typer(
-    help="Run challenges: accounts, challenges, teams, API tokens, finalisation.", no_args_is_help=True
+    help="Run challenges: accounts, challenges, teams, API tokens, finalisation.\n\nExample:\n\n"
+    "    pvdefects server challenge cells-2026 --test-labels public/labels.csv --deadline 2026-06-30T23:59",
+    no_args_is_help=True,
 )
 
 
