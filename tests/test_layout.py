@@ -40,3 +40,11 @@ def test_no_other_module_spells_a_file_name_of_the_layout():
         if isinstance(node, ast.Constant) and node.value in names
     ]
     assert not found, "\n".join(found)
+
+
+def test_repeats_are_found_in_order(tmp_path):
+    cv = CrossValFolder(tmp_path)
+    assert cv.repeats() == []
+    for r in (10, 2, 0, 1):
+        cv.repeat(r).root.mkdir()
+    assert cv.repeats() == [cv.repeat(r) for r in (0, 1, 2, 10)]

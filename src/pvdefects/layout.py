@@ -4,7 +4,8 @@ files) finds the same ones.
 ==========================  =============================================================
 ``pvdefects train``         ``runs/<model>-<date>-<time>/``: a :class:`RunFolder`
 ``pvdefects crossval``      ``runs/crossval-<model>-<date>-<time>/``: a :class:`CrossValFolder`,
-                            one :class:`RunFolder` per fold inside
+                            one :class:`RunFolder` per fold inside (with ``--repeats``, one
+                            :class:`CrossValFolder` per repeat inside)
 ``pvdefects tune``          ``studies/study-<date>-<time>/``: a :class:`StudyFolder`,
                             one :class:`RunFolder` per trial inside
 ``pvdefects export``        the run's ``model.zip`` (or ``--out``)
@@ -81,6 +82,15 @@ class CrossValFolder:
 
     def fold(self, k: int) -> RunFolder:
         return RunFolder(self.root / f"fold-{k}")
+
+    def repeat(self, r: int) -> CrossValFolder:
+        """The cross-validation of repeat ``r`` (``pvdefects crossval --repeats``)."""
+        return CrossValFolder(self.root / f"repeat-{r}")
+
+    def repeats(self) -> list[CrossValFolder]:
+        """The repeats' cross-validations found inside, in order (none for a single cross-validation)."""
+        found = sorted(self.root.glob("repeat-*"), key=lambda path: int(path.name.removeprefix("repeat-")))
+        return [CrossValFolder(path) for path in found]
 
 
 @dataclass(frozen=True)

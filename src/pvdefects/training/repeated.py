@@ -55,8 +55,7 @@ class OutOfFold:
 
 def repeat_folders(folder: CrossValFolder) -> list[CrossValFolder]:
     """The cross-validation of each repeat: ``<cv>/repeat-r``, or ``<cv>`` itself if it has none."""
-    repeats = sorted(folder.root.glob("repeat-*"), key=lambda path: int(path.name.split("-")[1]))
-    return [CrossValFolder(path) for path in repeats] or [folder]
+    return folder.repeats() or [folder]
 
 
 def read_out_of_fold(folder: CrossValFolder) -> OutOfFold:
@@ -158,7 +157,7 @@ def repeated_cross_validate(
     config.save(folder.config)
     for r in range(repeats):
         console.rule(f"repeat {r + 1} of {repeats}")
-        repeat = CrossValFolder(folder.root / f"repeat-{r}")
+        repeat = folder.repeat(r)
         cross_validate(
             config.updated(seed=config.seed + r), repeat, folds, tta, resamples, data, verbose, console
         )
