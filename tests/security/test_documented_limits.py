@@ -56,6 +56,8 @@ def quoted(page: str, pattern: str) -> list[tuple[float, ...]]:
         ),
         ("security.md", r"wall-clock limit \(([\d,]+) s", (SANDBOX.wall_seconds,)),
         ("security.md", r"a ([\d,]+) MiB tmpfs", (SANDBOX.tmp_bytes / MIB,)),
+        ("server.md", r"`PVDEFECTS_SANDBOX_WALL_SECONDS` \| ([\d,]+) \|", (SANDBOX.wall_seconds,)),
+        ("server.md", r"`PVDEFECTS_SANDBOX_MEMORY_BYTES` \| ([\d,]+) GiB \|", (SANDBOX.memory_bytes / GIB,)),
         ("submission-format.md", r"largest difference at most ([\d.e-]+)\)", (CHECK_TOLERANCE,)),
     ],
 )
