@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 import zipfile
+from dataclasses import asdict
 
 import keras
 import numpy as np
+import pytest
 
 from pvdefects.models import create_model
 from pvdefects.models.saving import ModelMetadata, save_classifier
@@ -67,3 +69,20 @@ def test_keras_load_model_reads_a_trained_model_keras_after_importing_the_packag
     np.testing.assert_allclose(plain, inference, rtol=0, atol=1e-6)
     np.testing.assert_allclose(plain, np.asarray(model(x, training=False)), atol=1e-5)
     assert np.abs(plain - np.asarray(model(x, training=True))).max() > 1e-3, "training mode must differ"
+
+
+def test_metadata_of_a_later_version_is_read_and_its_new_keys_ignored():
+    written = {
+        **asdict(ModelMetadata(["crack", "inactive"], [0.4, 0.6], "efficientnet_lite0", 224)),
+        "a_later_key": "describes only",
+    }
+    metadata = ModelMetadata.from_json(json.dumps(written))
+    assert metadata.thresholds == [0.4, 0.6] and metadata.architecture == "efficientnet_lite0"
+    assert not hasattr(metadata, "a_later_key")
+
+
+def test_metadata_without_a_required_key_or_not_an_object_is_refused():
+    with pytest.raises(TypeError):
+        ModelMetadata.from_json(json.dumps({"class_names": ["crack"]}))
+    with pytest.raises(TypeError):
+        ModelMetadata.from_json("[1, 2]")

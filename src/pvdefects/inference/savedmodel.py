@@ -58,7 +58,7 @@ class ServingModel:
 def read_metadata(folder: Path, label: Path) -> ModelMetadata:
     path = folder / METADATA_PATH
     try:
-        return ModelMetadata(**json.loads(path.read_text()))
+        return ModelMetadata.from_json(path.read_text())
     except FileNotFoundError:
         raise UserError(f"{label}: no {METADATA_PATH} (class names and thresholds)") from None
     except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:

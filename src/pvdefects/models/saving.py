@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import keras
@@ -34,6 +34,18 @@ class ModelMetadata:
     normalization: str = "per_image"
     pooling: str = "avg"  # the classifier head's global pooling (pvdefects.models.heads)
     package_version: str = field(default_factory=lambda: pvdefects.__version__)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ModelMetadata:
+        """The metadata in ``text`` (a JSON object). Keys that a later pvdefects added are ignored, so
+        that this version still reads newer models: they describe the model, the saved graph computes.
+
+        Raises json.JSONDecodeError for bad JSON, TypeError for a missing key or a non-object."""
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise TypeError(f"expected a JSON object, got {type(values).__name__}")
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
 
 
 def inference_copy(model: keras.Model) -> keras.Model:
@@ -81,7 +93,7 @@ def load_classifier(path: str | Path, precision: str | None = None) -> tuple[ker
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            metadata = ModelMetadata(**json.loads(archive.read(METADATA_MEMBER)))
+            metadata = ModelMetadata.from_json(archive.read(METADATA_MEMBER))
     except FileNotFoundError:
         raise UserError(f"{path}: model file not found") from None
     except (zipfile.BadZipFile, KeyError, TypeError, json.JSONDecodeError):
