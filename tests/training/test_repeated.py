@@ -108,6 +108,24 @@ def test_comparison_refuses_other_folds(setup, tmp_path, pvdefects_cli):
     assert status == 2 and "not a finished cross-validation" in err
 
 
+def test_comparison_reads_the_folds_from_the_cells_not_from_how_the_labels_path_is_spelled(setup, tmp_path):
+    folder, _ = setup
+    relative = tmp_path / "relative"
+    shutil.copytree(folder.root, relative)
+    for r in range(REPEATS):  # the same labels file, as a path relative to another working folder
+        config_path = repeat(CrossValFolder(relative), r).config
+        config = json.loads(config_path.read_text())
+        config_path.write_text(json.dumps(config | {"labels": "../elsewhere/../" + config["labels"]}))
+    assert compare_cross_validations(folder.root, relative, resamples=100)["mean_f1_difference"] == 0
+
+    path = repeat(CrossValFolder(relative), 0).predictions  # one cell labelled otherwise: other folds
+    filenames, names, labels, scores = read_predictions(path)
+    labels[0, 0] = 1 - labels[0, 0]
+    write_predictions(path, filenames, names, labels, scores)
+    with pytest.raises(UserError, match="differ in labels"):
+        compare_cross_validations(folder.root, relative)
+
+
 def test_cli_prints_the_difference(setup, tmp_path, pvdefects_cli):
     folder, _ = setup
     better = perfect_copy(folder, tmp_path / "perfect")

@@ -18,8 +18,10 @@ from pvdefects.evaluation.bootstrap import percentile_interval, repeated_resampl
 from pvdefects.layout import CrossValFolder
 from pvdefects.training.repeated import CONFIDENCE, OutOfFold, read_repeats, repeated_summary
 
-# The settings that decide which cells validate each fold: they must agree for a paired comparison.
-SAME_FOLDS = ("labels", "images_root", "folds", "seed")
+# The settings that, with the cells in their order and their labels, decide which cells validate each
+# fold: they must agree for a paired comparison. The labels file's path is not one of them: the same
+# file spelled relative in one run and absolute in another gives the same folds.
+SAME_FOLDS = ("folds", "seed")
 
 
 def check_same_folds(a: list[OutOfFold], b: list[OutOfFold], names: tuple[str, str]) -> None:
@@ -28,8 +30,9 @@ def check_same_folds(a: list[OutOfFold], b: list[OutOfFold], names: tuple[str, s
         raise UserError(f"{names[0]} has {len(a)} repeats, {names[1]} {len(b)}: not the same folds")
     for r, (x, y) in enumerate(zip(a, b)):
         differing = [key for key in SAME_FOLDS if getattr(x.config, key) != getattr(y.config, key)]
-        if differing or x.filenames != y.filenames or x.class_names != y.class_names:
-            what = ", ".join(differing) or "cells or classes"
+        same_cells = x.filenames == y.filenames and x.class_names == y.class_names
+        if differing or not same_cells or not np.array_equal(x.labels, y.labels):
+            what = ", ".join(differing) or ("labels" if same_cells else "cells or classes")
             raise UserError(f"{names[0]} and {names[1]} differ in {what} (repeat {r}): not the same folds")
 
 
