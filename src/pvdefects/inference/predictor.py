@@ -92,8 +92,8 @@ def load_predictor(path: str | Path, precision: str | None = None) -> Predictor:
     A Keras model computes in ``precision`` (:mod:`pvdefects.precision`; None: as it was saved), a
     SavedModel in the precision it was exported in."""
     path = Path(path)
-    if path.is_dir() and RunFolder(path).model.is_file():
-        return keras_predictor(RunFolder(path).model, precision)
+    if path.is_dir() and (run_model := RunFolder(path).model).is_file():
+        return keras_predictor(run_model, precision)
     if path.is_file() and path.suffix == ".keras":
         return keras_predictor(path, precision)
     if (path.is_dir() and (path / "saved_model.pb").is_file()) or (

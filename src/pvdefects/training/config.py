@@ -172,9 +172,9 @@ ARCHITECTURE_DEFAULTS: dict[str, dict] = {
     "alexnet": {"learning_rate": 5e-4},  # the setting of the AlexNet benchmark (0.771 at 224 px)
     # The default model. Fine-tuned from ImageNet it needs few epochs: 5-fold out of fold, mean F1 0.814 at
     # 160 px and 8 epochs, 0.836 at 224 px (docs/challenge.md), against the from-scratch resnet18
-    # preset's 0.746. bfloat16 slows its depthwise convolutions down on CPUs without AMX
-    # (benchmarks/throughput.py on a Zen 4: 13.5 vs 18.4 training images/s at 224 px), so "auto" would
-    # pick the slower one.
+    # preset's 0.746. bfloat16 slows its depthwise convolutions down on CPUs without AMX (a Zen 4 at 224 px,
+    # fused batch norm: 21.4 vs 33.3 training images/s; docs/notes/2026-12-06-throughput.md), so "auto"
+    # would pick the slower one.
     "efficientnet_lite0": {"precision": "float32", "input_size": 224, "epochs": 8},
 }
 
