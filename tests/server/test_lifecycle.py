@@ -79,6 +79,22 @@ def test_the_reaper_requeues_expired_leases_and_resends_forgotten_rows(submissio
     assert sent_tasks == [submission.pk, submission.pk]
 
 
+def test_a_failed_send_is_sent_again_at_the_reapers_next_run(submission, monkeypatch, sent_tasks):
+    def broken_broker(submission_id: int) -> None:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(lifecycle, "send_scoring", broken_broker)
+    lifecycle.enqueue(submission.pk)
+    submission.refresh_from_db()
+    assert (submission.state, submission.enqueued_at) == (State.QUEUED, None)
+
+    monkeypatch.setattr(lifecycle, "send_scoring", sent_tasks.append)
+    assert lifecycle.reap()["resent"] == 1  # not REQUEUE_AFTER_SECONDS later
+    assert sent_tasks == [submission.pk]
+    submission.refresh_from_db()
+    assert submission.enqueued_at is not None and lifecycle.reap()["resent"] == 0
+
+
 def test_the_reaper_fails_a_row_whose_last_attempt_expired(submission, settings):
     settings.MAX_ATTEMPTS = 1
     lifecycle.claim(submission.pk)

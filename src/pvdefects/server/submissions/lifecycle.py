@@ -44,7 +44,8 @@ def enqueue(submission_id: int) -> None:
     )
     try:
         send_scoring(submission_id)
-    except Exception:  # the broker is down: the reaper sends it again later
+    except Exception:  # the broker is down or the send failed: the row says so, the reaper sends it again
+        Submission.objects.filter(pk=submission_id, state=State.QUEUED).update(enqueued_at=None)
         log.exception(
             "could not send the scoring task of submission %s; the reaper will retry", submission_id
         )
@@ -120,7 +121,8 @@ def release(submission_id: int, token: int, internal_error: str) -> None:
 
 
 def reap(now: datetime | None = None) -> dict[str, int]:
-    """Re-queue expired leases (or fail them after MAX_ATTEMPTS) and re-send long-queued rows' tasks."""
+    """Re-queue expired leases (or fail them after MAX_ATTEMPTS) and re-send the tasks of long-queued
+    rows (their message may be lost) and of queued rows whose send failed (``enqueued_at`` is None)."""
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0, "resent": 0}
     for submission_id, attempts in Submission.objects.filter(
@@ -137,7 +139,7 @@ def reap(now: datetime | None = None) -> dict[str, int]:
     cutoff = now - timedelta(seconds=settings.REQUEUE_AFTER_SECONDS)
     waiting = Q(state__in=(State.UPLOADED, State.QUEUED)) & (
         Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, created__lt=cutoff)
-    )
+    ) | Q(state=State.QUEUED, enqueued_at__isnull=True)  # queued, but its send failed: at once
     for submission_id in Submission.objects.filter(waiting).values_list("pk", flat=True):
         counts["resent"] += 1
         enqueue(submission_id)
