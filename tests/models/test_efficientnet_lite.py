@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pvdefects.errors import UserError
 from pvdefects.models import create_model
 from pvdefects.models.efficientnet_lite import block_plan, efficientnet_lite0
 from pvdefects.models.pretrained import EFFICIENTNET_LITE0, installed, load_efficientnet_lite0
@@ -54,6 +55,27 @@ def test_every_batch_norm_runs_the_fused_kernel():
     )
     batch_norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert [op.type for op in graph.get_operations()].count("FusedBatchNormV3") == len(batch_norms) == 49
+
+
+def test_stochastic_depth_drops_whole_residual_branches_in_training_only():
+    model = create_model("efficientnet_lite0", 2, input_size=32, pretrained=False, drop_connect_rate=0.5)
+    drops = [layer for layer in model.layers if layer.name.endswith("_drop")]
+    adds = [layer for layer in model.layers if layer.name.endswith("_add")]
+    assert [d.name.removesuffix("_drop") for d in drops] == [a.name.removesuffix("_add") for a in adds]
+    assert [d.rate for d in drops][:2] == [0.5 * 2 / 16, 0.5 * 4 / 16]  # stage2_block2, stage3_block2
+    assert drops[-1].rate == 0.5 * 14 / 16 and all(d.noise_shape == (None, 1, 1, 1) for d in drops)
+    plain = create_model("efficientnet_lite0", 2, input_size=32, pretrained=False)
+    assert model.count_params() == plain.count_params()  # no weights: ImageNet weights load as before
+    plain.set_weights(model.get_weights())
+    cells = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 1)).astype(np.float32)
+    np.testing.assert_allclose(model(cells, training=False), plain(cells, training=False), atol=1e-5)
+    keras.utils.set_random_seed(0)
+    assert not np.allclose(model(cells, training=True), model(cells, training=True))
+
+
+def test_stochastic_depth_only_where_the_architecture_has_it():
+    with pytest.raises(UserError, match="model 'resnet18' has no stochastic depth"):
+        create_model("resnet18", 2, input_size=64, drop_connect_rate=0.2)
 
 
 @needs_weights

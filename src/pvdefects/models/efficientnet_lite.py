@@ -10,7 +10,10 @@ one layer for one (:mod:`pvdefects.models.pretrained`).
 
 An MBConv(e, k, s, c) is a 1x1 Conv2D expanding to e times its input channels (left out where
 e = 1), BN ReLU6, a k x k DepthwiseConv2D of stride s, BN ReLU6, a 1x1 Conv2D projecting to c
-channels and BN, added to its input where the shape stays. Every convolution pads like
+channels and BN, added to its input where the shape stays; with stochastic depth (Huang et al., 2016;
+EfficientNet's "drop connect") that branch is dropped per sample while training, at a rate rising
+linearly over the blocks to ``drop_connect_rate`` (0 by default; the Lite models trained with 0.2), as
+``keras.applications.efficientnet`` does. Every convolution pads like
 TensorFlow's "same" (the weights were trained so) and batch norm uses epsilon 1e-3, computed by
 :class:`~pvdefects.models.batch_norm.FusedBatchNormalization` (TensorFlow's fused kernel).
 4.0 M parameters before the classifier.
@@ -81,8 +84,9 @@ def _conv(x, filters: int, kernel: int, stride: int, name: str):
     return layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=name)(x)
 
 
-def mbconv(x, block: Block):
-    """MBConv(e, k, s, c) of the module docstring."""
+def mbconv(x, block: Block, drop_rate: float = 0.0):
+    """MBConv(e, k, s, c) of the module docstring; ``drop_rate`` of its residual branch (stochastic
+    depth: a Dropout whose noise spans the whole feature map of a sample, layer ``<name>_drop``)."""
     name = block.name
     y = x
     if block.expand != 1:
@@ -94,14 +98,20 @@ def mbconv(x, block: Block):
     y = _relu6(_bn(y, f"{name}_dwconv_bn"), f"{name}_dwconv_relu")
     y = _bn(_conv(y, block.channels, 1, 1, f"{name}_project_conv"), f"{name}_project_bn")
     if block.stride == 1 and x.shape[-1] == block.channels:
+        if drop_rate:
+            y = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}_drop")(y)
         y = layers.Add(name=f"{name}_add")([y, x])
     return y
 
 
-def efficientnet_lite0(inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg"):
-    """Return the logits of EfficientNet-Lite0 on ``inputs`` ``[batch, height, width, channels]``."""
+def efficientnet_lite0(
+    inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg", drop_connect_rate: float = 0.0
+):
+    """Return the logits of EfficientNet-Lite0 on ``inputs`` ``[batch, height, width, channels]``;
+    block i of the n in :func:`block_plan` drops its residual branch at ``drop_connect_rate * i / n``."""
     x = _relu6(_bn(_conv(inputs, STEM_CHANNELS, 3, 2, "stem_conv"), "stem_bn"), "stem_relu")
-    for block in block_plan():
-        x = mbconv(x, block)
+    plan = list(block_plan())
+    for i, block in enumerate(plan):
+        x = mbconv(x, block, drop_connect_rate * i / len(plan))
     x = _relu6(_bn(_conv(x, HEAD_CHANNELS, 1, 1, "head_conv"), "head_bn"), "head_relu")
     return classifier_head(x, num_classes, dropout, pooling)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from inspect import signature
 
 import keras
 
@@ -16,7 +17,7 @@ from pvdefects.models.pretrained import EFFICIENTNET_LITE0, WeightsPackage, inst
 from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
 from pvdefects.models.simple_cnn import simple_cnn
 
-# name -> function(inputs, num_classes, dropout, pooling) returning logits
+# name -> function(inputs, num_classes, dropout, pooling[, drop_connect_rate]) returning logits
 ARCHITECTURES: dict[str, Callable] = {
     "alexnet": alexnet,
     "simple_cnn": simple_cnn,
@@ -42,6 +43,7 @@ def create_model(
     dropout: float | None = None,
     pretrained: bool | None = None,
     pooling: str = "avg",
+    drop_connect_rate: float = 0.0,
 ) -> keras.Model:
     """Build ``name`` as a model from raw grayscale pixels (any height/width, 0-255) to float32 logits,
     in the precision of Keras' dtype policy (:func:`pvdefects.precision.precision_policy`).
@@ -50,9 +52,11 @@ def create_model(
     EfficientNet-Lite0, none for ResNets). ``pretrained`` starts the backbone from ImageNet weights
     (the classifier stays freshly initialised); None means "where the architecture has them and
     their package is installed". ``pooling`` is the global pooling of the classifier head
-    (:mod:`pvdefects.models.heads`: avg, avgmax or gem). Raises :class:`UserError` for an unknown
-    name, ``pretrained=True`` without weights, a weights file missing or corrupt (saying what to
-    install), or a pooling that the architecture does not have (alexnet flattens its features).
+    (:mod:`pvdefects.models.heads`: avg, avgmax or gem). ``drop_connect_rate`` is the stochastic depth
+    of the residual blocks where the architecture has it (efficientnet_lite0); it acts in training only.
+    Raises :class:`UserError` for an unknown name, ``pretrained=True`` without weights, a weights file
+    missing or corrupt (saying what to install), a pooling that the architecture does not have (alexnet
+    flattens its features) or a ``drop_connect_rate`` where it has no stochastic depth.
     """
     if name not in ARCHITECTURES:
         raise UserError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
@@ -60,11 +64,16 @@ def create_model(
         raise UserError(f"model {name!r} has no pretrained weights; those that do: {', '.join(PRETRAINED)}")
     if pooling not in POOLINGS:
         raise UserError(f"pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}")
+    has_drop_connect = "drop_connect_rate" in signature(ARCHITECTURES[name]).parameters
+    if drop_connect_rate and not has_drop_connect:
+        raise UserError(f"model {name!r} has no stochastic depth (drop_connect_rate); efficientnet_lite0 has")
     if pretrained is None:
         pretrained = name in PRETRAINED and installed(PRETRAINED[name][0])
     inputs = keras.Input(shape=(None, None, 1), name="image")
     x = preprocessing_block(inputs, input_size, normalization)
     extra = {} if dropout is None else {"dropout": dropout}
+    if drop_connect_rate:
+        extra["drop_connect_rate"] = drop_connect_rate
     try:
         logits = ARCHITECTURES[name](x, num_classes, **extra, pooling=pooling)
     except ValueError as error:  # Keras: "Computed output size would be zero or negative"

@@ -63,6 +63,11 @@ class TrainConfig:
         "Global pooling before the classifier: avg, avgmax (average and max side by side) or gem "
         "(generalised mean, learnable p from 3). Not for alexnet, which flattens its features.",
     )
+    drop_connect_rate: float = setting(
+        0.0,
+        "Stochastic depth: drop a residual block's branch per sample at a rate rising over the blocks to "
+        "this one (efficientnet_lite0, whose ImageNet training used 0.2; 0 = off).",
+    )
     pretrained: bool | None = setting(
         None,
         "Start the backbone from ImageNet weights (efficientnet_lite0; docs/pretrained.md). "
@@ -139,6 +144,10 @@ class TrainConfig:
             raise UserError(f"aug_scale must be within [0, 0.5) (0 = off); got {self.aug_scale}")
         if self.mixup < 0:
             raise UserError(f"mixup must be >= 0 (0 = off); got {self.mixup}")
+        if not 0 <= self.drop_connect_rate < 1:
+            raise UserError(
+                f"drop_connect_rate must be within [0, 1) (0 = off); got {self.drop_connect_rate}"
+            )
         if not 0 <= self.ema_momentum < 1:
             raise UserError(f"ema_momentum must be within [0, 1) (0 = off); got {self.ema_momentum}")
         for name in ("epochs", "batch_size", "input_size"):

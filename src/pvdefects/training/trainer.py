@@ -237,6 +237,7 @@ def train(
             config.dropout,
             config.pretrained,
             config.pooling,
+            config.drop_connect_rate,
         )
     if config.freeze_bn:
         freeze_batch_norm(model)
