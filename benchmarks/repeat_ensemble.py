@@ -1,0 +1,131 @@
+"""Does averaging fold models lift F1? Measured out of fold on a repeated cross-validation; the answer
+goes to docs/benchmarks.md.
+
+    python benchmarks/repeat_ensemble.py CV   (a folder of ``pvdefects crossval --repeats R``, R >= 2)
+
+The challenge export averages its fold models (docs/challenge.md), but out-of-fold figures score
+each cell with one model. In a repeated cross-validation every cell has R out-of-fold scores, from
+R models trained on other fold assignments, none of which saw it: their average is the score of an
+R-model ensemble, still out of fold. This script tables the single models' mean F1 (the average over
+the repeats, as ``crossval`` reports it) against that ensemble's, both at thresholds tuned on the
+other folds (repeat 0's folds for the ensemble), with the paired bootstrap interval of the
+difference on the same cells. No training: seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from docs_section import write_section  # noqa: E402
+
+
+def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) -> dict:
+    """Mean and per-class F1 of the single models (averaged over the repeats) and of the repeats'
+    ensemble, and the paired interval of ensemble - single. Raises ``UserError`` for fewer than two
+    repeats or repeats of different cells."""
+    from pvdefects.data.predictions import read_predictions
+    from pvdefects.errors import UserError
+    from pvdefects.evaluation.bootstrap import percentile_interval, repeated_resamples, tails
+    from pvdefects.evaluation.metrics import multilabel_metrics
+    from pvdefects.layout import CrossValFolder
+    from pvdefects.training.crossval import cross_fitted_decisions, fold_configs
+    from pvdefects.training.repeated import CONFIDENCE, read_repeats, repeat_folders
+
+    cv = CrossValFolder(folder)
+    repeats = read_repeats(cv)  # checks that they scored the same cells
+    if len(repeats) < 2:
+        raise UserError(f"{folder}: {len(repeats)} repeat; the ensemble needs crossval --repeats 2 or more")
+    labels, names = repeats[0].labels, repeats[0].class_names
+    scores = np.mean([read_predictions(repeat.predictions)[3] for repeat in repeat_folders(cv)], axis=0)
+    config = repeats[0].config
+    ensemble = cross_fitted_decisions(labels, scores, fold_configs(config, config.folds), names)
+    single = [multilabel_metrics(labels, r.decisions, names) for r in repeats]
+    joint = multilabel_metrics(labels, ensemble, names)
+    samples_single = repeated_resamples(labels, [r.decisions for r in repeats], resamples, seed)
+    samples_joint = repeated_resamples(labels, [ensemble], resamples, seed)  # the same resampled cells
+    bounds = tails(CONFIDENCE)
+
+    def row(single_f1: float, joint_f1: float, diff: np.ndarray) -> dict:
+        defined = diff[~np.isnan(diff)]
+        return {
+            "single": single_f1,
+            "ensemble": joint_f1,
+            "difference": joint_f1 - single_f1,
+            "difference_95ci": percentile_interval(diff, bounds),
+            "ensemble_better_share": float(np.mean(defined > 0)) if defined.size else None,
+        }
+
+    diff_f1 = samples_joint["f1"] - samples_single["f1"]
+    return {
+        "repeats": len(repeats),
+        "folds": config.folds,
+        "rows": len(labels),
+        "confidence": CONFIDENCE,
+        "classes": {
+            name: row(
+                float(np.mean([m["classes"][name]["f1"] for m in single])),
+                joint["classes"][name]["f1"],
+                diff_f1[:, c],
+            )
+            for c, name in enumerate(names)
+        },
+        "mean": row(
+            float(np.mean([m["mean_f1"] for m in single])),
+            joint["mean_f1"],
+            samples_joint["mean_f1"] - samples_single["mean_f1"],
+        ),
+    }
+
+
+def section(result: dict, command: str) -> str:
+    """The markdown table of :func:`ensemble_against_single`'s ``result``."""
+    lines = [
+        "## Fold models averaged, out of fold (`benchmarks/repeat_ensemble.py`)",
+        "",
+        f"Command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; no training. "
+        f"{result['repeats']} repeats of {result['folds']}-fold cross-validation, {result['rows']} cells: "
+        "each cell's out-of-fold score from one model (averaged over the repeats) against the average "
+        f"of its {result['repeats']} out-of-fold scores, an ensemble of {result['repeats']} models none "
+        "of which saw it; thresholds tuned on the other folds; paired bootstrap, "
+        f"{result['confidence']:.0%} interval.",
+        "",
+        "| class | one model | ensemble | Δ | paired interval | ensemble better |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in [*result["classes"].items(), ("mean", result["mean"])]:
+        low, high = r["difference_95ci"]
+        lines.append(
+            f"| {name} | {r['single']:.3f} | {r['ensemble']:.3f} | {r['difference']:+.3f} | "
+            f"{low:+.3f} .. {high:+.3f} | {r['ensemble_better_share']:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("cv", type=Path, help="a crossval --repeats folder, e.g. runs/challenge")
+    args = parser.parse_args()
+    from pvdefects.errors import UserError
+
+    try:
+        result = ensemble_against_single(args.cv)
+    except UserError as error:
+        sys.exit(f"error: {error}")
+    markdown = section(result, f"python benchmarks/repeat_ensemble.py {args.cv}")
+    print(markdown)
+    write_section("repeat-ensemble", markdown)
+
+
+if __name__ == "__main__":
+    main()
