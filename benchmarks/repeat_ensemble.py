@@ -32,6 +32,8 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
     """Mean and per-class F1 of the single models (averaged over the repeats) and of the repeats'
     ensemble, and the paired interval of ensemble - single. Raises ``UserError`` for fewer than two
     repeats or repeats of different cells."""
+    from sklearn.metrics import average_precision_score
+
     from pvdefects.data.predictions import read_predictions
     from pvdefects.errors import UserError
     from pvdefects.evaluation.bootstrap import percentile_interval, repeated_resamples, tails
@@ -45,8 +47,9 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
     if len(repeats) < 2:
         raise UserError(f"{folder}: {len(repeats)} repeat; the ensemble needs crossval --repeats 2 or more")
     labels, names = repeats[0].labels, repeats[0].class_names
-    scores = np.mean([read_predictions(repeat.predictions)[3] for repeat in repeat_folders(cv)], axis=0)
     config = repeats[0].config
+    repeat_scores = [read_predictions(repeat.predictions)[3] for repeat in repeat_folders(cv)]
+    scores = np.mean(repeat_scores, axis=0)
     ensemble = cross_fitted_decisions(labels, scores, fold_configs(config, config.folds), names)
     single = [multilabel_metrics(labels, r.decisions, names) for r in repeats]
     joint = multilabel_metrics(labels, ensemble, names)
@@ -54,9 +57,14 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
     samples_joint = repeated_resamples(labels, [ensemble], resamples, seed)  # the same resampled cells
     bounds = tails(CONFIDENCE)
 
-    def row(single_f1: float, joint_f1: float, diff: np.ndarray) -> dict:
+    def precision(values: np.ndarray, columns: list[int]) -> float:  # threshold-free: the ranking alone
+        return float(np.mean([average_precision_score(labels[:, c], values[:, c]) for c in columns]))
+
+    def row(single_f1: float, joint_f1: float, diff: np.ndarray, columns: list[int]) -> dict:
         defined = diff[~np.isnan(diff)]
         return {
+            "average_precision_single": float(np.mean([precision(s, columns) for s in repeat_scores])),
+            "average_precision_ensemble": precision(scores, columns),
             "single": single_f1,
             "ensemble": joint_f1,
             "difference": joint_f1 - single_f1,
@@ -75,6 +83,7 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
                 float(np.mean([m["classes"][name]["f1"] for m in single])),
                 joint["classes"][name]["f1"],
                 diff_f1[:, c],
+                [c],
             )
             for c, name in enumerate(names)
         },
@@ -82,6 +91,7 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
             float(np.mean([m["mean_f1"] for m in single])),
             joint["mean_f1"],
             samples_joint["mean_f1"] - samples_single["mean_f1"],
+            list(range(len(names))),
         ),
     }
 
@@ -95,17 +105,20 @@ def section(result: dict, command: str) -> str:
         f"{result['repeats']} repeats of {result['folds']}-fold cross-validation, {result['rows']} cells: "
         "each cell's out-of-fold score from one model (averaged over the repeats) against the average "
         f"of its {result['repeats']} out-of-fold scores, an ensemble of {result['repeats']} models none "
-        "of which saw it; thresholds tuned on the other folds; paired bootstrap, "
-        f"{result['confidence']:.0%} interval.",
+        "of which saw it; F1 at thresholds tuned on the other folds, paired bootstrap "
+        f"{result['confidence']:.0%} interval; average precision (AP: the ranking alone, no threshold; "
+        "the mean row averages the classes).",
         "",
-        "| class | one model | ensemble | Δ | paired interval | ensemble better |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| class | F1 one model | F1 ensemble | Δ | paired interval | ensemble better | AP one model "
+        "| AP ensemble |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in [*result["classes"].items(), ("mean", result["mean"])]:
         low, high = r["difference_95ci"]
         lines.append(
             f"| {name} | {r['single']:.3f} | {r['ensemble']:.3f} | {r['difference']:+.3f} | "
-            f"{low:+.3f} .. {high:+.3f} | {r['ensemble_better_share']:.0%} |"
+            f"{low:+.3f} .. {high:+.3f} | {r['ensemble_better_share']:.0%} | "
+            f"{r['average_precision_single']:.3f} | {r['average_precision_ensemble']:.3f} |"
         )
     return "\n".join(lines)
 

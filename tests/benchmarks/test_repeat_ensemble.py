@@ -37,6 +37,7 @@ def test_averaging_repeats_scores_an_ensemble_against_the_single_models(ensemble
     mean = result["mean"]
     assert result["repeats"] == 3 and result["rows"] == 200
     assert mean["ensemble"] > mean["single"]  # noise of independent repeats partly averages out
+    assert mean["average_precision_ensemble"] > mean["average_precision_single"]
     assert mean["difference"] == pytest.approx(mean["ensemble"] - mean["single"])
     low, high = mean["difference_95ci"]
     assert low <= mean["difference"] <= high and 0 <= mean["ensemble_better_share"] <= 1
