@@ -36,9 +36,10 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
 
     from pvdefects.data.predictions import read_predictions
     from pvdefects.errors import UserError
-    from pvdefects.evaluation.bootstrap import percentile_interval, repeated_resamples, tails
+    from pvdefects.evaluation.bootstrap import repeated_resamples
     from pvdefects.evaluation.metrics import multilabel_metrics
     from pvdefects.layout import CrossValFolder
+    from pvdefects.training.comparison import paired_difference
     from pvdefects.training.crossval import cross_fitted_decisions, fold_configs
     from pvdefects.training.repeated import CONFIDENCE, read_repeats, repeat_folders
 
@@ -55,21 +56,20 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
     joint = multilabel_metrics(labels, ensemble, names)
     samples_single = repeated_resamples(labels, [r.decisions for r in repeats], resamples, seed)
     samples_joint = repeated_resamples(labels, [ensemble], resamples, seed)  # the same resampled cells
-    bounds = tails(CONFIDENCE)
 
     def precision(values: np.ndarray, columns: list[int]) -> float:  # threshold-free: the ranking alone
         return float(np.mean([average_precision_score(labels[:, c], values[:, c]) for c in columns]))
 
     def row(single_f1: float, joint_f1: float, diff: np.ndarray, columns: list[int]) -> dict:
-        defined = diff[~np.isnan(diff)]
+        paired = paired_difference(diff)
         return {
             "average_precision_single": float(np.mean([precision(s, columns) for s in repeat_scores])),
             "average_precision_ensemble": precision(scores, columns),
             "single": single_f1,
             "ensemble": joint_f1,
             "difference": joint_f1 - single_f1,
-            "difference_95ci": percentile_interval(diff, bounds),
-            "ensemble_better_share": float(np.mean(defined > 0)) if defined.size else None,
+            "difference_95ci": paired["95ci"],
+            "ensemble_better_share": paired["b_better_share"],
         }
 
     diff_f1 = samples_joint["f1"] - samples_single["f1"]

@@ -36,6 +36,16 @@ def check_same_folds(a: list[OutOfFold], b: list[OutOfFold], names: tuple[str, s
             raise UserError(f"{names[0]} and {names[1]} differ in {what} (repeat {r}): not the same folds")
 
 
+def paired_difference(diff: np.ndarray) -> dict:
+    """The :data:`CONFIDENCE` interval of bootstrap differences B - A ``[resamples]`` (NaN where
+    undefined) and the share of the defined ones in which B is better."""
+    defined = diff[~np.isnan(diff)]
+    return {
+        "95ci": percentile_interval(diff, tails(CONFIDENCE)),
+        "b_better_share": float(np.mean(defined > 0)) if defined.size else None,
+    }
+
+
 def compare_cross_validations(a: Path, b: Path, resamples: int = 2000, seed: int = 0) -> dict:
     """B - A: the difference of the out-of-fold mean F1 and per-class F1 (thresholds tuned on the
     other folds), averaged over the repeats, with its paired bootstrap interval and the share of
@@ -48,16 +58,10 @@ def compare_cross_validations(a: Path, b: Path, resamples: int = 2000, seed: int
     samples_b = repeated_resamples(labels, [r.decisions for r in repeats_b], resamples, seed)
     summary_a = repeated_summary(repeats_a, resamples, seed)
     summary_b = repeated_summary(repeats_b, resamples, seed)
-    bounds = tails(CONFIDENCE)
 
     def difference(key: str, column: int | None = None) -> dict:
         diff = samples_b[key] - samples_a[key]
-        diff = diff if column is None else diff[:, column]
-        defined = diff[~np.isnan(diff)]
-        return {
-            "95ci": percentile_interval(diff, bounds),
-            "b_better_share": float(np.mean(defined > 0)) if defined.size else None,
-        }
+        return paired_difference(diff if column is None else diff[:, column])
 
     class_names = repeats_a[0].class_names
     return {
