@@ -69,7 +69,7 @@ def test_lite1_deepens_only_the_inner_stages():
     stages = [int(b.name[5]) for b in block_plan(1.1)]
     assert [stages.count(s) for s in range(1, 8)] == [1, 3, 3, 4, 4, 5, 1]  # Lite0: 1, 2, 2, 3, 3, 4, 1
     model = backbone(3, architecture="efficientnet_lite1")
-    assert model.count_params() == 5_470_344  # 5.4 M with the 1,000-class FC, as the paper's Lite1
+    assert model.count_params() == 5_470_344  # 5.4 M with the 1,000-class FC (TensorFlow's lite/README.md)
 
 
 def test_every_batch_norm_runs_the_fused_kernel():
@@ -117,23 +117,29 @@ def test_imagenet_logits_equal_pytorch(package):
 @needs_weights
 def test_grayscale_stem_sees_a_gray_image_as_the_rgb_net_does():
     rgb, gray = backbone(3), backbone(1)
-    load_efficientnet_lite(rgb, include_top=True)
-    load_efficientnet_lite(gray, include_top=True)
+    load_efficientnet_lite(rgb, EFFICIENTNET_LITE0, include_top=True)
+    load_efficientnet_lite(gray, EFFICIENTNET_LITE0, include_top=True)
     image = np.random.default_rng(1).normal(size=(1, 48, 48, 1)).astype(np.float32)
     np.testing.assert_allclose(
         gray.predict(image, verbose=0), rgb.predict(np.repeat(image, 3, axis=-1), verbose=0), atol=1e-3
     )
 
 
-@needs_weights
-def test_create_model_starts_pretrained_with_a_fresh_classifier(pretrained_cache):
-    reference = backbone(1)
-    load_efficientnet_lite(reference)
-    model = create_model("efficientnet_lite0", 2, input_size=64)
-    scratch = create_model("efficientnet_lite0", 2, input_size=64, pretrained=False)
-    for name in ("stem_conv", "stage4_block2_dwconv_bn", "head_conv"):
+@with_weights
+def test_create_model_starts_pretrained_with_a_fresh_classifier(pretrained_cache, package):
+    reference = backbone(1, architecture=package.architecture)
+    load_efficientnet_lite(reference, package)
+    model = create_model(package.architecture, 2, input_size=64)
+    scratch = create_model(package.architecture, 2, input_size=64, pretrained=False)
+    for name in ("stem_conv", "stage4_block2_dwconv_bn", "stage6_block4_project_conv", "head_conv"):
         for ours, theirs in zip(model.get_layer(name).get_weights(), reference.get_layer(name).get_weights()):
             np.testing.assert_array_equal(ours, theirs)
     assert not np.allclose(model.get_layer("head_conv").kernel, scratch.get_layer("head_conv").kernel)
     assert model.output_shape == (None, 2) and model.get_layer("dropout").rate == 0.2
-    assert list(pretrained_cache.glob("efficientnet_lite0-579344248a93-1ch.npz"))
+    assert list(pretrained_cache.glob(f"{package.architecture}-{package.sha256[:12]}-1ch.npz"))
+
+
+@needs_weights
+def test_weights_of_another_variant_are_refused():
+    with pytest.raises(UserError, match="efficientnet_lite0 weights: no weights for stage2_block3_dwconv"):
+        load_efficientnet_lite(backbone(1, architecture="efficientnet_lite1"), EFFICIENTNET_LITE0)

