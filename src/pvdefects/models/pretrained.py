@@ -171,8 +171,8 @@ def load_efficientnet_lite(model: keras.Model, package: WeightsPackage, include_
     layer_names = torch_layer_names(DEPTH_MULTIPLIERS[package.architecture])
     if not include_top:
         del layer_names["logits"]
-    unmatched = [layer.name for layer in model.layers if layer.name.endswith("_dwconv")]
-    unmatched = [name for name in unmatched if name not in layer_names]
+    depthwise = (layer.name for layer in model.layers if layer.name.endswith("_dwconv"))
+    unmatched = [name for name in depthwise if name not in layer_names]
     if unmatched:
         raise UserError(
             f"the model does not match the {package.architecture} weights: no weights for {unmatched[0]}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -102,16 +103,19 @@ def out_of_fold_scores(
 
 
 def cross_fitted_decisions(
-    labels: np.ndarray, scores: np.ndarray, configs: list[TrainConfig], class_names: list[str] | None = None
+    labels: np.ndarray,
+    scores: np.ndarray,
+    configs: list[TrainConfig],
+    class_names: list[str] | None = None,
+    tune: Callable[[np.ndarray, np.ndarray], list[float]] = tune_thresholds,
 ) -> np.ndarray:
-    """Decisions of each fold's rows at thresholds tuned on the other folds' OOF scores: an
-    estimate free of the optimism of tuning and measuring thresholds on the same rows."""
+    """Decisions of each fold's rows at thresholds tuned (by ``tune``, from ``[N, C]`` labels and
+    scores) on the other folds' OOF scores: an estimate free of the optimism of tuning and measuring
+    thresholds on the same rows, and the test of a threshold rule."""
     decisions = np.zeros(labels.shape, np.uint8)
     for config in configs:
         train_idx, val_idx = split_indices(labels, config, class_names)
-        decisions[val_idx] = apply_thresholds(
-            scores[val_idx], tune_thresholds(labels[train_idx], scores[train_idx])
-        )
+        decisions[val_idx] = apply_thresholds(scores[val_idx], tune(labels[train_idx], scores[train_idx]))
     return decisions
 
 
