@@ -20,10 +20,13 @@ def dense_params(n_in, n_out):
     return n_in * n_out + n_out
 
 
+PREPROCESSING_LAYERS = 4  # input, resize, gray levels, standardisation
+
+
 def layer_summary(model):
     """(class name, filters/units, kernel, stride) for each layer after the preprocessing."""
     rows = []
-    for layer in model.layers[3:]:
+    for layer in model.layers[PREPROCESSING_LAYERS:]:
         kind = (
             "BatchNormalization"
             if isinstance(layer, keras.layers.BatchNormalization)
@@ -43,12 +46,13 @@ def layer_summary(model):
 def test_preprocessing_inside_every_model():
     for name in list_models():
         model = create_model(name, 2, input_size=96)
-        assert [type(layer).__name__ for layer in model.layers[:3]] == [
+        assert [type(layer).__name__ for layer in model.layers[:PREPROCESSING_LAYERS]] == [
             "InputLayer",
             "Resizing",
+            "StoredGrayLevels",
             "PerImageStandardization",
         ]
-        assert isinstance(model.layers[2], PerImageStandardization)
+        assert isinstance(model.layers[PREPROCESSING_LAYERS - 1], PerImageStandardization)
         assert model.input_shape == (None, None, None, 1) and model.output_shape == (None, 2)
 
 

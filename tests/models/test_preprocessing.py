@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from pvdefects.data.images import resize_images
 from pvdefects.models import create_model, list_models
 from pvdefects.models.preprocessing import NORMALIZATIONS
 
@@ -58,3 +59,32 @@ def test_training_still_updates_the_batch_norm_statistics():
     x = np.random.default_rng(0).uniform(0, 255, (4, 40, 40, 1)).astype(np.float32)
     model.train_on_batch(x, np.ones((4, 2), np.float32))
     assert np.abs(np.asarray(moving_variance) - before).max() > 1e-3
+
+
+def gray_levels_of(model, x: np.ndarray) -> np.ndarray:
+    """What the model's resize-and-round step makes of ``x``."""
+    step = keras.Model(model.inputs, model.get_layer("gray_levels").output)
+    return np.asarray(step(x))
+
+
+def test_a_resized_cell_is_what_training_stored_whole_gray_levels():
+    """An export fed 300x300 cells sees what training and out-of-fold scoring saw: each cell resized
+    and stored as uint8 (resize_images), not the unrounded resize (up to half a level off)."""
+    model = create_model("simple_cnn", 2, input_size=48)
+    cells = np.random.default_rng(1).integers(0, 256, (3, 64, 64, 1), dtype=np.uint8)
+    seen = gray_levels_of(model, cells.astype(np.float32))
+    stored = resize_images(cells, 48).astype(np.float32)
+    assert np.array_equal(seen, np.round(seen))
+    differing = np.abs(seen - stored)
+    # one level off at most, on the few pixels that resize to a level and a half exactly, where the
+    # float error of PIL and of TensorFlow falls on either side
+    assert differing.max() <= 1 and (differing > 0).mean() < 0.02
+    resized_only = np.asarray(model.get_layer("resize")(cells.astype(np.float32)))
+    assert np.abs(resized_only - stored).max() > 0.4, "the unrounded resize must differ"
+
+
+def test_cells_already_at_the_input_size_pass_unchanged():
+    """Training batches (at the input size, intensity-jittered to fractional levels) are not rounded."""
+    model = create_model("simple_cnn", 2, input_size=48)
+    jittered = np.random.default_rng(2).uniform(0, 255, (2, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_array_equal(gray_levels_of(model, jittered), jittered)
