@@ -38,8 +38,7 @@ def export_way_scores(cv: Path) -> dict[str, np.ndarray]:
     from pvdefects.data.sources import load_dataset
     from pvdefects.inference.predictor import classifier_predictor
     from pvdefects.layout import CrossValFolder
-    from pvdefects.models.registry import create_model
-    from pvdefects.models.saving import load_classifier
+    from pvdefects.models.saving import load_classifier, rebuilt
     from pvdefects.training.config import load_config_file
     from pvdefects.training.crossval import fold_configs, split_indices
 
@@ -51,16 +50,7 @@ def export_way_scores(cv: Path) -> dict[str, np.ndarray]:
     for k, fold in enumerate(fold_configs(config, config.folds)):
         _, val_idx = split_indices(data.labels, fold, data.class_names)
         saved, metadata = load_classifier(folder.fold(k).model)
-        rebuilt = create_model(
-            metadata.architecture,
-            len(metadata.class_names),
-            metadata.input_size,
-            metadata.normalization,
-            pretrained=False,
-            pooling=metadata.pooling,
-        )
-        rebuilt.set_weights(saved.get_weights())
-        for way, model in zip(WAYS, (saved, rebuilt)):
+        for way, model in zip(WAYS, (saved, rebuilt(saved, metadata))):
             predictor = classifier_predictor(model, metadata, folder.fold(k).model)
             scores[way][val_idx] = predictor.predict(data.images[val_idx], fold.batch_size, tta)[1]
     return scores

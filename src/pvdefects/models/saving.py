@@ -75,14 +75,20 @@ def in_precision(model: keras.Model, metadata: ModelMetadata, precision: str | N
     if precision is None or model_precision(model) == resolve_precision(precision):
         return model
     with precision_policy(precision):
-        copy = create_model(
-            metadata.architecture,
-            len(metadata.class_names),
-            metadata.input_size,
-            metadata.normalization,
-            pretrained=False,
-            pooling=metadata.pooling,
-        )
+        return rebuilt(model, metadata)
+
+
+def rebuilt(model: keras.Model, metadata: ModelMetadata) -> keras.Model:
+    """``model``'s architecture built anew by this code (in the current precision policy) with its
+    weights: a model saved by older code gets today's preprocessing."""
+    copy = create_model(
+        metadata.architecture,
+        len(metadata.class_names),
+        metadata.input_size,
+        metadata.normalization,
+        pretrained=False,
+        pooling=metadata.pooling,
+    )
     copy.set_weights(model.get_weights())
     return copy
 
