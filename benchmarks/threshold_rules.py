@@ -73,8 +73,8 @@ def rules() -> dict[str, ClassRule]:
     }
 
 
-def cross_fitted_f1(folder, rule: ClassRule, seed: int = 0) -> tuple[float, list[float]]:
-    """Mean F1 and per-class F1 of one finished cross-validation's cells at thresholds ``rule`` chose
+def cross_fitted_f1(folder, rule: ClassRule, seed: int = 0) -> tuple[float, dict[str, float]]:
+    """Mean F1 and ``{class: F1}`` of one finished cross-validation's cells at thresholds ``rule`` chose
     on the other folds."""
     from pvdefects.data.predictions import read_predictions
     from pvdefects.evaluation.metrics import multilabel_metrics
@@ -90,10 +90,10 @@ def cross_fitted_f1(folder, rule: ClassRule, seed: int = 0) -> tuple[float, list
 
     decisions = cross_fitted_decisions(labels, scores, fold_configs(config, config.folds), names, tune)
     metrics = multilabel_metrics(labels, decisions, names)
-    return metrics["mean_f1"], [metrics["classes"][name]["f1"] for name in names]
+    return metrics["mean_f1"], {name: metrics["classes"][name]["f1"] for name in names}
 
 
-def measure(folders: list[Path]) -> dict[str, dict[str, tuple[float, list[float]]]]:
+def measure(folders: list[Path]) -> dict[str, dict[str, tuple[float, dict[str, float]]]]:
     """``{repeat folder: {rule: (mean F1, per-class F1)}}`` over every repeat of ``folders``."""
     from pvdefects.layout import CrossValFolder
     from pvdefects.training.repeated import repeat_folders
@@ -109,18 +109,20 @@ def measure(folders: list[Path]) -> dict[str, dict[str, tuple[float, list[float]
 
 def section(results: dict, command: str) -> str:
     names = list(rules())
+    first = next(iter(results.values()))
+    bracketed = list(next(iter(first.values()))[1])[-1]  # the last class: `inactive` of crack/inactive
     lines = [
         "## Threshold rules, out of fold (`benchmarks/threshold_rules.py`)",
         "",
         f"Command: `{command}` on {platform.machine()} CPU, {os.cpu_count()} cores; no training. Mean F1 of "
-        "each cross-validation's cells at thresholds each rule chose on the other folds (`inactive` F1 in "
-        f"brackets); the resampling rules use {RESAMPLES} bootstrap resamples of the tuning rows.",
+        f"each cross-validation's cells at thresholds each rule chose on the other folds (`{bracketed}` F1 "
+        f"in brackets); the resampling rules use {RESAMPLES} bootstrap resamples of the tuning rows.",
         "",
         "| cross-validation | " + " | ".join(names) + " |",
         "| --- |" + " --- |" * len(names),
     ]
     for run, figures in results.items():
-        cells = [f"{mean:.3f} ({classes[-1]:.3f})" for mean, classes in figures.values()]
+        cells = [f"{mean:.3f} ({classes[bracketed]:.3f})" for mean, classes in figures.values()]
         lines.append(f"| {run} | " + " | ".join(cells) + " |")
     base = names[0]
     for name in names[1:]:

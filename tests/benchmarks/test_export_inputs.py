@@ -36,13 +36,13 @@ def cv(tmp_path_factory):
 def test_models_with_gray_levels_score_native_cells_as_out_of_fold(inputs, cv):
     scores = inputs.export_way_scores(cv.root)
     oof = read_predictions(cv.predictions)[3]
-    np.testing.assert_array_equal(scores["as saved"], scores["rebuilt"])  # built by this code already
-    np.testing.assert_allclose(scores["rebuilt"], oof, atol=2e-3)
+    np.testing.assert_array_equal(scores["as saved"], scores["as loaded"])  # built by this code already
+    np.testing.assert_allclose(scores["as loaded"], oof, atol=2e-3)
 
 
 def test_the_table_pairs_each_way_against_out_of_fold(inputs, cv):
     results = inputs.compare_ways(cv.root, resamples=200)
-    assert list(results) == ["as saved", "rebuilt"]
+    assert list(results) == ["as saved", "as loaded"]
     markdown = inputs.section(results, "python benchmarks/export_inputs.py cv")
     for way, result in results.items():
         a, b = result["summary_a"]["mean_f1"], result["summary_b"]["mean_f1"]

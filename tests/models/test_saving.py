@@ -86,3 +86,31 @@ def test_metadata_without_a_required_key_or_not_an_object_is_refused():
         ModelMetadata.from_json(json.dumps({"class_names": ["crack"]}))
     with pytest.raises(TypeError):
         ModelMetadata.from_json("[1, 2]")
+
+
+def test_a_model_saved_before_gray_level_rounding_is_rebuilt_with_it(tmp_path, monkeypatch):
+    """Models trained before StoredGrayLevels saw uint8-stored cells too: loaded, they get the layer
+    (same weights), so that ``export`` and ``predict`` feed them what they were trained on."""
+    from pvdefects.models import preprocessing, registry
+    from pvdefects.models.saving import load_classifier
+
+    def without_gray_levels(inputs, input_size, normalization="per_image"):
+        x = keras.layers.Resizing(input_size, input_size, antialias=True, name="resize")(
+            inputs, training=False
+        )
+        return preprocessing.PerImageStandardization(name="standardize")(x)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(registry, "preprocessing_block", without_gray_levels)
+        old = create_model("simple_cnn", 2, input_size=32)
+    assert "gray_levels" not in [layer.name for layer in old.layers]
+    save_classifier(
+        old, ModelMetadata(["crack", "inactive"], [0.5, 0.5], "simple_cnn", 32), tmp_path / "m.keras"
+    )
+
+    loaded, _ = load_classifier(tmp_path / "m.keras")
+    assert "gray_levels" in [layer.name for layer in loaded.layers]
+    for before, after in zip(old.weights, loaded.weights):
+        np.testing.assert_array_equal(np.asarray(before), np.asarray(after))
+    at_input_size = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(at_input_size)), np.asarray(old(at_input_size)), atol=1e-6)

@@ -17,6 +17,7 @@ import keras
 import pvdefects
 from pvdefects.atomic import replacing
 from pvdefects.errors import UserError
+from pvdefects.models.preprocessing import StoredGrayLevels
 from pvdefects.models.registry import create_model
 from pvdefects.precision import model_precision, precision_policy, resolve_precision
 
@@ -80,7 +81,7 @@ def in_precision(model: keras.Model, metadata: ModelMetadata, precision: str | N
 
 def rebuilt(model: keras.Model, metadata: ModelMetadata) -> keras.Model:
     """``model``'s architecture built anew by this code (in the current precision policy) with its
-    weights: a model saved by older code gets today's preprocessing."""
+    weights: a model saved by older code gets today's preprocessing (:func:`load_classifier`)."""
     copy = create_model(
         metadata.architecture,
         len(metadata.class_names),
@@ -95,7 +96,9 @@ def rebuilt(model: keras.Model, metadata: ModelMetadata) -> keras.Model:
 
 def load_classifier(path: str | Path, precision: str | None = None) -> tuple[keras.Model, ModelMetadata]:
     """Load a ``.keras`` file written by :func:`save_classifier`, in the precision it was saved in or
-    in ``precision`` (see :func:`in_precision`)."""
+    in ``precision`` (see :func:`in_precision`). A model saved before
+    :class:`~pvdefects.models.preprocessing.StoredGrayLevels` existed is :func:`rebuilt` with it, so
+    that cells fed at another size score as its training cells did, whatever the path."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -104,4 +107,9 @@ def load_classifier(path: str | Path, precision: str | None = None) -> tuple[ker
         raise UserError(f"{path}: model file not found") from None
     except (zipfile.BadZipFile, KeyError, TypeError, json.JSONDecodeError):
         raise UserError(f"{path}: not a pvdefects model (.keras file with {METADATA_MEMBER})") from None
-    return in_precision(keras.saving.load_model(path, compile=False), metadata, precision), metadata
+    model = keras.saving.load_model(path, compile=False)
+    if not any(isinstance(layer, StoredGrayLevels) for layer in model.layers):
+        # saved before the resize rounded to gray levels; its cells were stored as uint8 all the same
+        with precision_policy(model_precision(model)):
+            model = rebuilt(model, metadata)
+    return in_precision(model, metadata, precision), metadata
