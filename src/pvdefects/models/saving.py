@@ -18,7 +18,7 @@ import pvdefects
 from pvdefects.atomic import replacing
 from pvdefects.errors import UserError
 from pvdefects.models.preprocessing import StoredGrayLevels
-from pvdefects.models.registry import create_model
+from pvdefects.models.registry import create_model, list_models
 from pvdefects.precision import model_precision, precision_policy, resolve_precision
 
 METADATA_MEMBER = "pvdefects.json"
@@ -94,6 +94,17 @@ def rebuilt(model: keras.Model, metadata: ModelMetadata) -> keras.Model:
     return copy
 
 
+def saved_before_gray_levels(model: keras.Model, metadata: ModelMetadata) -> bool:
+    """Whether ``model`` is a registered architecture whose in-model resize (layer ``resize``) predates
+    :class:`~pvdefects.models.preprocessing.StoredGrayLevels`; a model of other origin is left as it is."""
+    layers = {layer.name: layer for layer in model.layers}
+    return (
+        "resize" in layers
+        and not any(isinstance(layer, StoredGrayLevels) for layer in layers.values())
+        and metadata.architecture in list_models()
+    )
+
+
 def load_classifier(path: str | Path, precision: str | None = None) -> tuple[keras.Model, ModelMetadata]:
     """Load a ``.keras`` file written by :func:`save_classifier`, in the precision it was saved in or
     in ``precision`` (see :func:`in_precision`). A model saved before
@@ -108,8 +119,8 @@ def load_classifier(path: str | Path, precision: str | None = None) -> tuple[ker
     except (zipfile.BadZipFile, KeyError, TypeError, json.JSONDecodeError):
         raise UserError(f"{path}: not a pvdefects model (.keras file with {METADATA_MEMBER})") from None
     model = keras.saving.load_model(path, compile=False)
-    if not any(isinstance(layer, StoredGrayLevels) for layer in model.layers):
-        # saved before the resize rounded to gray levels; its cells were stored as uint8 all the same
+    if saved_before_gray_levels(model, metadata):
+        # its cells were stored as uint8 all the same
         with precision_policy(model_precision(model)):
             model = rebuilt(model, metadata)
     return in_precision(model, metadata, precision), metadata
