@@ -39,6 +39,7 @@ def test_round_trip(tmp_path):
         ({"aug_rotate": 90}, r"aug_rotate must be within \[0, 45\] degrees"),
         ({"aug_scale": -0.1}, r"aug_scale must be within \[0, 0.5\)"),
         ({"drop_connect_rate": 1.0}, r"drop_connect_rate must be within \[0, 1\)"),
+        ({"stem_lr_scale": 0.0}, r"stem_lr_scale must be within \(0, 1\]"),
         ({"pooling": "sum"}, "pooling must be one of avg, avgmax, gem"),
         ({"epochs": 0}, "epochs must be at least 1"),
         ({"precision": "float16"}, "precision must be one of auto, float32, bfloat16"),

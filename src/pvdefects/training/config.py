@@ -78,6 +78,11 @@ class TrainConfig:
     freeze_bn: bool = setting(
         False, "Keep every batch-norm layer in inference mode with its statistics fixed (pretrained nets)."
     )
+    stem_lr_scale: float = setting(
+        1.0,
+        "Layer-wise learning-rate decay: the first layer learns at this share of the rate, the layers "
+        "after it at shares rising geometrically to 1 at the classifier (1 = off).",
+    )
     precision: str = setting(
         "auto",
         "float32, or bfloat16 (Keras mixed_bfloat16: float32 weights, float32 logits and loss). auto: "
@@ -148,6 +153,8 @@ class TrainConfig:
             raise UserError(
                 f"drop_connect_rate must be within [0, 1) (0 = off); got {self.drop_connect_rate}"
             )
+        if not 0 < self.stem_lr_scale <= 1:
+            raise UserError(f"stem_lr_scale must be within (0, 1] (1 = off); got {self.stem_lr_scale}")
         if not 0 <= self.ema_momentum < 1:
             raise UserError(f"ema_momentum must be within [0, 1) (0 = off); got {self.ema_momentum}")
         for name in ("epochs", "batch_size", "input_size"):

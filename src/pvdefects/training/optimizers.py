@@ -5,6 +5,9 @@ from __future__ import annotations
 import keras
 
 from pvdefects.training.config import TrainConfig
+from pvdefects.training.finetuning import HEAD
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
 
 
 def learning_rate(config: TrainConfig, steps_per_epoch: int):
@@ -20,14 +23,61 @@ def learning_rate(config: TrainConfig, steps_per_epoch: int):
     )
 
 
-def build_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+def layerwise_rate_scales(model: keras.Model, stem_scale: float) -> dict[str, float]:
+    """Discriminative fine-tuning (Howard & Ruder 2018, "Universal Language Model Fine-tuning"): the
+    share of the learning rate each variable of ``model`` gets, keyed by ``variable.path``.
+
+    The layers with trainable weights, in the model's order, get ``stem_scale ** (1 - depth)``, depth
+    running from 0 at the first to 1 at the last layer before the classifier: the stem learns at
+    ``stem_scale`` times the rate, the layers after it at shares rising geometrically to 1. The
+    classifier (layer ``logits``) learns at the full rate. Early layers hold generic ImageNet features
+    that a small dataset can spoil; late layers and the new classifier must adapt most.
+    """
+    body = [layer for layer in model.layers if layer.trainable_weights and layer.name != HEAD]
+    last = max(len(body) - 1, 1)
+    return {
+        variable.path: stem_scale ** (1 - index / last)
+        for index, layer in enumerate(body)
+        for variable in layer.trainable_weights
+    }
+
+
+class LayerwiseRates:
+    """Mixin for a Keras optimizer: each variable's step uses the learning rate times its share in
+    ``rate_scales`` (``variable.path`` -> share; 1 where absent). Adam-type steps are invariant to a
+    scaled gradient, so the rate itself is scaled."""
+
+    def __init__(self, *args, rate_scales: dict[str, float], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rate_scales = rate_scales
+
+    def build(self, variables):
+        super().build(variables)
+        self._variable_scales = [self.rate_scales.get(variable.path, 1.0) for variable in variables]
+
+    def update_step(self, gradient, variable, learning_rate):
+        scale = self._variable_scales[self._get_variable_index(variable)]
+        super().update_step(gradient, variable, learning_rate * scale)
+
+
+def build_optimizer(
+    config: TrainConfig, steps_per_epoch: int, model: keras.Model | None = None
+) -> keras.optimizers.Optimizer:
     """The optimizer; with ``ema_momentum`` it also keeps a moving average of the weights, which
-    :class:`~pvdefects.training.callbacks.EMAWeights` swaps in for validation and saving."""
-    rate = learning_rate(config, steps_per_epoch)
-    decay = config.weight_decay or None
-    ema = {"use_ema": True, "ema_momentum": config.ema_momentum} if config.ema_momentum > 0 else {}
+    :class:`~pvdefects.training.callbacks.EMAWeights` swaps in for validation and saving. With
+    ``stem_lr_scale`` below 1 the rate of ``model``'s layers falls towards its stem
+    (:func:`layerwise_rate_scales`)."""
+    options = {"weight_decay": config.weight_decay or None}
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=True, weight_decay=decay, **ema)
+        options |= {"momentum": config.momentum, "nesterov": True}
     if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay, **ema)
-    return keras.optimizers.Adam(rate, weight_decay=decay, **ema)
+        options["weight_decay"] = config.weight_decay
+    if config.ema_momentum > 0:
+        options |= {"use_ema": True, "ema_momentum": config.ema_momentum}
+    optimizer_class = OPTIMIZERS[config.optimizer]
+    if config.stem_lr_scale < 1:
+        if model is None:
+            raise ValueError("stem_lr_scale < 1 needs the model whose layers it scales")
+        optimizer_class = type(f"Layerwise{optimizer_class.__name__}", (LayerwiseRates, optimizer_class), {})
+        options["rate_scales"] = layerwise_rate_scales(model, config.stem_lr_scale)
+    return optimizer_class(learning_rate(config, steps_per_epoch), **options)

@@ -244,7 +244,7 @@ def train(
     if replicas(strategy) > 1:
         synchronize_batch_norm(model)
     with scope(strategy):  # the optimizer's state is mirrored too
-        model.compile(optimizer=build_optimizer(config, steps), loss=loss)
+        model.compile(optimizer=build_optimizer(config, steps, model), loss=loss)
         if config.head_epochs:  # its state covers every layer from the start (see training.finetuning)
             model.optimizer.build(model.trainable_variables)
     if across_workers(strategy):  # Keras 3's fit fails there without (keras-team/keras#20585)
