@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -31,3 +33,17 @@ def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+def publish(name: str, build: Callable[[], str], path: Path = BENCHMARKS_MD) -> None:
+    """Print the section that ``build`` returns and write it as section ``name``; a
+    :class:`~pvdefects.errors.UserError` from ``build`` (a run folder missing or unfinished, say)
+    exits with its one-line message and writes nothing."""
+    from pvdefects.errors import UserError
+
+    try:
+        markdown = build()
+    except UserError as error:
+        sys.exit(f"error: {error}")
+    print(markdown)
+    write_section(name, markdown, path)

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from docs_section import write_section  # noqa: E402
+from docs_section import publish  # noqa: E402
 
 WAYS = ("as saved", "as loaded")
 
@@ -40,7 +40,7 @@ def export_way_scores(cv: Path) -> dict[str, np.ndarray]:
     from pvdefects.data.sources import load_dataset
     from pvdefects.inference.predictor import classifier_predictor
     from pvdefects.layout import CrossValFolder
-    from pvdefects.models.saving import load_classifier
+    from pvdefects.models.saving import load_classifier, saved_before_gray_levels
     from pvdefects.training.config import load_config_file
     from pvdefects.training.crossval import fold_configs, split_indices
 
@@ -52,11 +52,17 @@ def export_way_scores(cv: Path) -> dict[str, np.ndarray]:
     for k, fold in enumerate(fold_configs(config, config.folds)):
         _, val_idx = split_indices(data.labels, fold, data.class_names)
         path = folder.fold(k).model
-        loaded, metadata = load_classifier(path)  # rebuilt with today's preprocessing where older
         saved = keras.saving.load_model(path, compile=False)
-        for way, model in zip(WAYS, (saved, loaded)):
-            predictor = classifier_predictor(model, metadata, folder.fold(k).model)
-            scores[way][val_idx] = predictor.predict(data.images[val_idx], fold.batch_size, tta)[1]
+        loaded, metadata = load_classifier(path)  # rebuilt with today's preprocessing where older
+        batch = (data.images[val_idx], fold.batch_size, tta)
+        scores["as saved"][val_idx] = classifier_predictor(saved, metadata, path).predict(*batch)[1]
+        # a model saved with StoredGrayLevels loads as saved: scored once
+        rebuilt = saved_before_gray_levels(saved, metadata)
+        scores["as loaded"][val_idx] = (
+            classifier_predictor(loaded, metadata, path).predict(*batch)[1]
+            if rebuilt
+            else scores["as saved"][val_idx]
+        )
     return scores
 
 
@@ -109,15 +115,8 @@ def main() -> None:
     )
     parser.add_argument("cv", type=Path, help="a finished crossval folder, e.g. runs/challenge")
     args = parser.parse_args()
-    from pvdefects.errors import UserError
-
-    try:
-        results = compare_ways(args.cv)
-    except UserError as error:
-        sys.exit(f"error: {error}")
-    markdown = section(results, f"python benchmarks/export_inputs.py {args.cv}")
-    print(markdown)
-    write_section("export-inputs", markdown)
+    command = f"python benchmarks/export_inputs.py {args.cv}"
+    publish("export-inputs", lambda: section(compare_ways(args.cv), command))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from docs_section import write_section  # noqa: E402
+from docs_section import publish  # noqa: E402
 
 
 def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) -> dict:
@@ -129,15 +129,8 @@ def main() -> None:
     )
     parser.add_argument("cv", type=Path, help="a crossval --repeats folder, e.g. runs/challenge")
     args = parser.parse_args()
-    from pvdefects.errors import UserError
-
-    try:
-        result = ensemble_against_single(args.cv)
-    except UserError as error:
-        sys.exit(f"error: {error}")
-    markdown = section(result, f"python benchmarks/repeat_ensemble.py {args.cv}")
-    print(markdown)
-    write_section("repeat-ensemble", markdown)
+    command = f"python benchmarks/repeat_ensemble.py {args.cv}"
+    publish("repeat-ensemble", lambda: section(ensemble_against_single(args.cv), command))
 
 
 if __name__ == "__main__":

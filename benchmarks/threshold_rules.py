@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from docs_section import write_section  # noqa: E402
+from docs_section import publish  # noqa: E402
 
 RESAMPLES = 100
 ClassRule = Callable[
@@ -142,15 +142,8 @@ def main() -> None:
     )
     parser.add_argument("cv", type=Path, nargs="+", help="finished crossval folders, e.g. runs/challenge")
     args = parser.parse_args()
-    from pvdefects.errors import UserError
-
-    try:
-        results = measure(args.cv)
-    except UserError as error:
-        sys.exit(f"error: {error}")
-    markdown = section(results, "python benchmarks/threshold_rules.py " + " ".join(map(str, args.cv)))
-    print(markdown)
-    write_section("threshold-rules", markdown)
+    command = "python benchmarks/threshold_rules.py " + " ".join(map(str, args.cv))
+    publish("threshold-rules", lambda: section(measure(args.cv), command))
 
 
 if __name__ == "__main__":

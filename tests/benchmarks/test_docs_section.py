@@ -36,3 +36,20 @@ def test_a_section_is_replaced_in_place_and_a_new_one_appended(docs_section, tmp
         "<!-- begin a -->\nagain\n<!-- end a -->",
         "<!-- begin b -->\nsecond\n<!-- end b -->",
     ]
+
+
+def test_publish_prints_and_writes_a_section_or_exits_with_the_error_writing_nothing(
+    docs_section, tmp_path, capsys
+):
+    from pvdefects.errors import UserError
+
+    page = tmp_path / "benchmarks.md"
+    docs_section.publish("a", lambda: "result", page)
+    assert "result" in capsys.readouterr().out and docs_section.sections(page.read_text())
+
+    def missing_run():
+        raise UserError("runs/x: not a finished cross-validation")
+
+    with pytest.raises(SystemExit, match="error: runs/x: not a finished cross-validation"):
+        docs_section.publish("b", missing_run, page)
+    assert len(docs_section.sections(page.read_text())) == 1

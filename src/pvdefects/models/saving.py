@@ -97,10 +97,9 @@ def rebuilt(model: keras.Model, metadata: ModelMetadata) -> keras.Model:
 def saved_before_gray_levels(model: keras.Model, metadata: ModelMetadata) -> bool:
     """Whether ``model`` is a registered architecture whose in-model resize (layer ``resize``) predates
     :class:`~pvdefects.models.preprocessing.StoredGrayLevels`; a model of other origin is left as it is."""
-    layers = {layer.name: layer for layer in model.layers}
     return (
-        "resize" in layers
-        and not any(isinstance(layer, StoredGrayLevels) for layer in layers.values())
+        any(layer.name == "resize" for layer in model.layers)
+        and not any(isinstance(layer, StoredGrayLevels) for layer in model.layers)
         and metadata.architecture in list_models()
     )
 
