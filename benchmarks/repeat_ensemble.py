@@ -34,14 +34,13 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
     repeats or repeats of different cells."""
     from sklearn.metrics import average_precision_score
 
-    from pvdefects.data.predictions import read_predictions
     from pvdefects.errors import UserError
     from pvdefects.evaluation.bootstrap import repeated_resamples
     from pvdefects.evaluation.metrics import multilabel_metrics
     from pvdefects.layout import CrossValFolder
     from pvdefects.training.comparison import paired_difference
     from pvdefects.training.crossval import cross_fitted_decisions, fold_configs
-    from pvdefects.training.repeated import CONFIDENCE, read_repeats, repeat_folders
+    from pvdefects.training.repeated import CONFIDENCE, read_repeats
 
     cv = CrossValFolder(folder)
     repeats = read_repeats(cv)  # checks that they scored the same cells
@@ -49,7 +48,7 @@ def ensemble_against_single(folder: Path, resamples: int = 2000, seed: int = 0) 
         raise UserError(f"{folder}: {len(repeats)} repeat; the ensemble needs crossval --repeats 2 or more")
     labels, names = repeats[0].labels, repeats[0].class_names
     config = repeats[0].config
-    repeat_scores = [read_predictions(repeat.predictions)[3] for repeat in repeat_folders(cv)]
+    repeat_scores = [repeat.scores for repeat in repeats]
     scores = np.mean(repeat_scores, axis=0)
     ensemble = cross_fitted_decisions(labels, scores, fold_configs(config, config.folds), names)
     single = [multilabel_metrics(labels, r.decisions, names) for r in repeats]

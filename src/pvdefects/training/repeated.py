@@ -50,6 +50,7 @@ class OutOfFold:
     filenames: list[str]
     class_names: list[str]
     labels: np.ndarray  # [N, C] 0/1
+    scores: np.ndarray  # [N, C] out-of-fold scores in [0, 1]
     decisions: np.ndarray  # [N, C] 0/1 at thresholds tuned on the other folds
 
 
@@ -68,7 +69,7 @@ def read_out_of_fold(folder: CrossValFolder) -> OutOfFold:
     config = load_config_file(folder.config)
     filenames, class_names, labels, scores = read_predictions(folder.predictions)
     decisions = cross_fitted_decisions(labels, scores, fold_configs(config, config.folds), class_names)
-    return OutOfFold(config, filenames, class_names, labels, decisions)
+    return OutOfFold(config, filenames, class_names, labels, scores, decisions)
 
 
 def read_repeats(folder: CrossValFolder) -> list[OutOfFold]:
