@@ -57,10 +57,10 @@ def export_way_scores(cv: Path) -> dict[str, np.ndarray]:
         batch = (data.images[val_idx], fold.batch_size, tta)
         scores["as saved"][val_idx] = classifier_predictor(saved, metadata, path).predict(*batch)[1]
         # a model saved with StoredGrayLevels loads as saved: scored once
-        rebuilt = saved_before_gray_levels(saved, metadata)
+        older = saved_before_gray_levels(saved, metadata)
         scores["as loaded"][val_idx] = (
             classifier_predictor(loaded, metadata, path).predict(*batch)[1]
-            if rebuilt
+            if older
             else scores["as saved"][val_idx]
         )
     return scores

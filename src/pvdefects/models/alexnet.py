@@ -16,6 +16,7 @@ from keras import layers
 
 from pvdefects.errors import UserError
 from pvdefects.models.blocks import conv_bn_relu
+from pvdefects.models.heads import HEAD
 
 # (filters, kernel, stride, padding, pool after it)
 FEATURES = (
@@ -47,4 +48,4 @@ def alexnet(inputs, num_classes: int, dropout: float = 0.5, pooling: str = "avg"
     for i in (1, 2):
         x = layers.Dropout(dropout, name=f"dropout{i}")(x)
         x = layers.Dense(HIDDEN_UNITS, activation="relu", name=f"fc{i}")(x)
-    return layers.Dense(num_classes, name="logits")(x)
+    return layers.Dense(num_classes, name=HEAD)(x)

@@ -77,10 +77,13 @@ def global_pool(x, pooling: str = "avg"):
     raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
 
 
+HEAD = "logits"  # the classifier's layer: every architecture of the registry ends in it
+
+
 def classifier_head(x, num_classes: int, dropout: float = 0.0, pooling: str = "avg"):
     """Logits ``[batch, num_classes]`` of the feature map ``x``: :func:`global_pool`, ``Dropout(dropout)``
     (layer ``dropout``, left out at 0) and ``Dense(num_classes)`` (layer ``logits``)."""
     x = global_pool(x, pooling)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    return layers.Dense(num_classes, name="logits")(x)
+    return layers.Dense(num_classes, name=HEAD)(x)

@@ -81,7 +81,8 @@ class TrainConfig:
     stem_lr_scale: float = setting(
         1.0,
         "Layer-wise learning-rate decay: the first layer learns at this share of the rate, the layers "
-        "after it at shares rising geometrically to 1 at the classifier (1 = off).",
+        "after it at shares rising geometrically to 1 before the classifier, which learns at the full "
+        "rate (1 = off).",
     )
     precision: str = setting(
         "auto",

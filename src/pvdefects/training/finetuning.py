@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import keras
 
-HEAD = "logits"  # every architecture of the registry ends in a Dense layer of this name
+from pvdefects.models.heads import HEAD
 
 
 def freeze_batch_norm(model: keras.Model) -> None:
