@@ -47,9 +47,13 @@ def report(
         pvdefects report runs/resnet18-20260101-120000
         pvdefects report runs/resnet18-20260101-120000 --labels test/labels.csv --out test-report.html
     """
+    from rich.console import Console
+
     from pvdefects.explain.report import write_report
     from pvdefects.layout import RunFolder
 
     if out is not None and not out.parent.is_dir():
         raise UserError(f"{out.parent}: folder not found (for --out)")
-    typer.echo(f"wrote {write_report(RunFolder(run), labels, images_root, out, gallery)}")
+    with Console(stderr=True).status("scoring the cells, plotting, Grad-CAM of the worst errors ..."):
+        written = write_report(RunFolder(run), labels, images_root, out, gallery)
+    typer.echo(f"wrote {written}")
