@@ -77,7 +77,11 @@ def submit(
         str, typer.Option(help="Your API token (the server's 'API token' page).", envvar="PVDEFECTS_TOKEN")
     ],
     wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the score; exit 0 scored, 2 rejected.")
+        bool,
+        typer.Option(
+            "--wait",
+            help="Wait for the score; exit 0 scored, 2 rejected, 1 failed on the server or cancelled.",
+        ),
     ] = False,
     max_wait: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 3600.0,
 ) -> None:
