@@ -29,11 +29,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import pvdefects  # noqa: E402, F401, I001  (before TensorFlow: registers the layers, turns oneDNN on)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import pvdefects  # noqa: E402, F401  (registers the custom layers)
 from pvdefects.models import create_model  # noqa: E402
 from pvdefects.precision import cpu_flags, precision_policy  # noqa: E402
 from pvdefects.training.losses import MultiLabelLoss  # noqa: E402

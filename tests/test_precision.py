@@ -1,12 +1,18 @@
-"""``auto`` precision follows the CPU's flags; the policy block sets Keras' policy and restores it."""
+"""``auto`` precision follows the CPU's flags; the policy block sets Keras' policy and restores it; importing
+the package turns TensorFlow's oneDNN kernels on where that is measured to pay."""
 
 from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
 
 import keras
 import pytest
 
 from pvdefects.errors import UserError
-from pvdefects.precision import cpu_flags, precision_policy, resolve_precision
+from pvdefects.precision import cpu_flags, enable_onednn, precision_policy, resolve_precision
 
 ZEN4 = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n"
 SAPPHIRE_RAPIDS = "flags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8\n"
@@ -43,3 +49,28 @@ def test_the_policy_applies_inside_the_block_only():
     with pytest.raises(RuntimeError), precision_policy("bfloat16"):
         raise RuntimeError("a failed build")
     assert keras.config.dtype_policy().name == "float32"
+
+
+def importing_pvdefects_sets(environment: dict[str, str]) -> str:
+    """``TF_ENABLE_ONEDNN_OPTS`` after ``import pvdefects`` in a fresh interpreter with ``environment``."""
+    code = "import os, pvdefects; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset'))"
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"} | environment
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.skipif(
+    not (sys.platform == "linux" and platform.machine() == "x86_64"),
+    reason="oneDNN is switched on for x86-64 Linux",
+)
+def test_importing_the_package_turns_onednn_on_unless_the_environment_decides():
+    assert importing_pvdefects_sets({}).strip() == "1"
+    assert importing_pvdefects_sets({"TF_ENABLE_ONEDNN_OPTS": "0"}).strip() == "0"
+
+
+def test_onednn_is_left_alone_elsewhere(monkeypatch):
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    enable_onednn()
+    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ
