@@ -17,7 +17,7 @@ AVX-512 BF16, no AMX): resnet18 at 224 px, batch 32, trains at 43.8 images/s in 
 
 Whatever the precision, the package turns TensorFlow's oneDNN kernels on for x86-64 Linux
 (:func:`enable_onednn`), where TensorFlow itself enables them only on CPUs with AVX-512 VNNI or
-BF16 or AMX.
+BF16, AVX-VNNI or AMX.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
 def enable_onednn() -> None:
     """Set ``TF_ENABLE_ONEDNN_OPTS=1`` on x86-64 Linux unless the environment sets it already.
 
-    TensorFlow (2.9 and later) runs its oneDNN kernels by default only on CPUs with AVX-512 VNNI or
-    BF16 or AMX, yet they also train faster on CPUs with AVX2 alone: on a 2-core AMD EPYC without
+    TensorFlow runs its oneDNN kernels by default only on Linux CPUs with AVX-512 VNNI or BF16,
+    AVX-VNNI or AMX (``DefaultOneDnnPolicy`` in its ``tensorflow/core/util/port.cc``), yet they also train faster on CPUs with AVX2 alone: on a 2-core AMD EPYC without
     AVX-512, float32, batch 32 at 224 px, efficientnet_lite0 trained at 17.8 images/s against 10.2
     and resnet18 at 18.0 against 12.8 (``benchmarks/precision_steps.py``, docs/hyperparameters.md,
     "Precision"). Where TensorFlow enables them anyway, this changes nothing. It acts only before
