@@ -43,11 +43,12 @@ def enable_onednn() -> None:
     """Set ``TF_ENABLE_ONEDNN_OPTS=1`` on x86-64 Linux unless the environment sets it already.
 
     TensorFlow runs its oneDNN kernels by default only on Linux CPUs with AVX-512 VNNI or BF16,
-    AVX-VNNI or AMX (``DefaultOneDnnPolicy`` in its ``tensorflow/core/util/port.cc``), yet they also train faster on CPUs with AVX2 alone: on a 2-core AMD EPYC without
-    AVX-512, float32, batch 32 at 224 px, efficientnet_lite0 trained at 17.8 images/s against 10.2
-    and resnet18 at 18.0 against 12.8 (``benchmarks/precision_steps.py``, docs/hyperparameters.md,
-    "Precision"). Where TensorFlow enables them anyway, this changes nothing. It acts only before
-    TensorFlow is imported; ``TF_ENABLE_ONEDNN_OPTS=0`` in the environment keeps them off.
+    AVX-VNNI or AMX (``DefaultOneDnnPolicy`` in its ``tensorflow/core/util/port.cc``), yet they also
+    train faster on CPUs with AVX2 alone: on a 2-core AMD EPYC without AVX-512, float32, batch 32 at
+    224 px, efficientnet_lite0 trained at 17.8 images/s against 10.2 and resnet18 at 18.0 against
+    12.8 (``benchmarks/precision_steps.py``, docs/hyperparameters.md, "Precision"). Where TensorFlow
+    enables them anyway, this changes nothing. It acts only before TensorFlow is imported;
+    ``TF_ENABLE_ONEDNN_OPTS=0`` in the environment keeps them off.
     """
     if sys.platform == "linux" and platform.machine() == "x86_64":
         os.environ.setdefault(ONEDNN_VARIABLE, "1")
