@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, help="Default: RUN/checkpoints/backup/latest.weights.h5")
     args = parser.parse_args()
 
+    import pvdefects  # noqa: F401, I001  (before Keras: turns TensorFlow's oneDNN kernels on)
     import keras
     import numpy as np
 

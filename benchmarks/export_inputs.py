@@ -35,6 +35,7 @@ WAYS = ("as saved", "as loaded")
 
 def export_way_scores(cv: Path) -> dict[str, np.ndarray]:
     """Each row's score from its fold model fed the cell at its native size: ``{way: [N, C]}``."""
+    import pvdefects  # noqa: F401, I001  (before Keras: turns TensorFlow's oneDNN kernels on)
     import keras
 
     from pvdefects.data.sources import load_dataset

@@ -33,6 +33,7 @@ import pvdefects  # noqa: E402, F401, I001  (before TensorFlow: registers the la
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from tensorflow.python.util import _pywrap_util_port  # noqa: E402  (whether oneDNN is on)
 
 from pvdefects.models import create_model  # noqa: E402
 from pvdefects.precision import cpu_flags, precision_policy  # noqa: E402
@@ -164,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{args.model} {args.input_size} px from {args.cell_size} px cells, batch {args.batch_size};\n"
         f"bfloat16 flags: {flags or 'none'}; threads inter {args.inter_op} intra {args.intra_op};\n"
-        f"oneDNN env: {sorted(k + '=' + v for k, v in os.environ.items() if 'ONEDNN' in k) or 'none'}"
+        f"oneDNN env: {sorted(k + '=' + v for k, v in os.environ.items() if 'ONEDNN' in k) or 'none'}; "
+        f"TensorFlow runs oneDNN kernels: {_pywrap_util_port.IsMklEnabled()}"
     )
     for precision in args.precisions:
         seconds = median_step_seconds(precision, args)

@@ -51,6 +51,7 @@ def main() -> None:
     if not args.labels.exists():
         sys.exit(f"skipped: {args.labels} is absent (the shared crack/inactive labels); pass --labels")
 
+    import pvdefects  # noqa: F401, I001  (before Keras: turns TensorFlow's oneDNN kernels on)
     import keras
 
     from pvdefects.data.sources import load_dataset

@@ -4,7 +4,6 @@ the package turns TensorFlow's oneDNN kernels on where that is measured to pay."
 from __future__ import annotations
 
 import os
-import platform
 import subprocess
 import sys
 
@@ -12,7 +11,14 @@ import keras
 import pytest
 
 from pvdefects.errors import UserError
-from pvdefects.precision import cpu_flags, enable_onednn, precision_policy, resolve_precision
+from pvdefects.precision import (
+    ONEDNN_VARIABLE,
+    cpu_flags,
+    enable_onednn,
+    onednn_applies,
+    precision_policy,
+    resolve_precision,
+)
 
 ZEN4 = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n"
 SAPPHIRE_RAPIDS = "flags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8\n"
@@ -51,26 +57,30 @@ def test_the_policy_applies_inside_the_block_only():
     assert keras.config.dtype_policy().name == "float32"
 
 
-def importing_pvdefects_sets(environment: dict[str, str]) -> str:
-    """``TF_ENABLE_ONEDNN_OPTS`` after ``import pvdefects`` in a fresh interpreter with ``environment``."""
-    code = "import os, pvdefects; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset'))"
-    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"} | environment
-    return subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stdout
+def onednn_after_import(environment: dict[str, str], first: str = "pvdefects") -> str:
+    """``TF_ENABLE_ONEDNN_OPTS`` (or ``unset``) and whether TensorFlow runs oneDNN kernels, after importing
+    ``first``, then the other of pvdefects and TensorFlow, in a fresh interpreter with ``environment``."""
+    second = "tensorflow" if first == "pvdefects" else "pvdefects"
+    code = (
+        f"import os, {first}, {second}\n"
+        "from tensorflow.python.util import _pywrap_util_port\n"
+        f"print(os.environ.get('{ONEDNN_VARIABLE}', 'unset'), _pywrap_util_port.IsMklEnabled())"
+    )
+    env = {key: value for key, value in os.environ.items() if key != ONEDNN_VARIABLE} | environment
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
 
 
-@pytest.mark.skipif(
-    not (sys.platform == "linux" and platform.machine() == "x86_64"),
-    reason="oneDNN is switched on for x86-64 Linux",
-)
-def test_importing_the_package_turns_onednn_on_unless_the_environment_decides():
-    assert importing_pvdefects_sets({}).strip() == "1"
-    assert importing_pvdefects_sets({"TF_ENABLE_ONEDNN_OPTS": "0"}).strip() == "0"
+@pytest.mark.skipif(not onednn_applies(), reason="oneDNN is switched on only on x86-64 Linux")
+def test_importing_the_package_first_turns_onednn_on_unless_the_environment_decides():
+    assert onednn_after_import({}) == ["1", "True"]
+    assert onednn_after_import({ONEDNN_VARIABLE: "0"}) == ["0", "False"]
+    assert onednn_after_import({}, first="tensorflow")[0] == "unset"  # too late: claims nothing
 
 
 def test_onednn_is_left_alone_elsewhere(monkeypatch):
-    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.delenv(ONEDNN_VARIABLE, raising=False)
     monkeypatch.setattr("platform.machine", lambda: "aarch64")
     enable_onednn()
-    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ
+    assert ONEDNN_VARIABLE not in os.environ

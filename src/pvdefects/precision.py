@@ -15,9 +15,9 @@ here). Measured on a 2-core AMD EPYC (Zen 4,
 AVX-512 BF16, no AMX): resnet18 at 224 px, batch 32, trains at 43.8 images/s in bfloat16 against
 30.2 in float32 (docs/hyperparameters.md, "Precision"), so AVX-512 BF16 alone is reason enough.
 
-Whatever the precision, the package turns TensorFlow's oneDNN kernels on for x86-64 Linux
-(:func:`enable_onednn`), where TensorFlow itself enables them only on CPUs with AVX-512 VNNI or
-BF16, AVX-VNNI or AMX.
+Whatever the precision, the package turns TensorFlow's oneDNN kernels on for x86-64 Linux when it
+is imported before TensorFlow (:func:`enable_onednn`); TensorFlow itself enables them only on CPUs
+with AVX-512 VNNI or BF16, AVX-VNNI or AMX.
 """
 
 from __future__ import annotations
@@ -48,10 +48,16 @@ def enable_onednn() -> None:
     224 px, efficientnet_lite0 trained at 17.8 images/s against 10.2 and resnet18 at 18.0 against
     12.8 (``benchmarks/precision_steps.py``, docs/hyperparameters.md, "Precision"). Where TensorFlow
     enables them anyway, this changes nothing. It acts only before TensorFlow is imported;
-    ``TF_ENABLE_ONEDNN_OPTS=0`` in the environment keeps them off.
+    ``TF_ENABLE_ONEDNN_OPTS=0`` in the environment keeps them off. Once TensorFlow is loaded the
+    environment is left alone, so that it does not claim a setting the process does not have.
     """
-    if sys.platform == "linux" and platform.machine() == "x86_64":
+    if onednn_applies() and "tensorflow" not in sys.modules:
         os.environ.setdefault(ONEDNN_VARIABLE, "1")
+
+
+def onednn_applies() -> bool:
+    """Whether :func:`enable_onednn` sets anything here: on x86-64 Linux, where it was measured."""
+    return sys.platform == "linux" and platform.machine() == "x86_64"
 
 
 def cpu_flags(cpuinfo: Path | None = None) -> frozenset[str]:

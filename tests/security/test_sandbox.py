@@ -18,8 +18,9 @@ import pytest
 import tensorflow as tf
 from submissions import decisions_like
 
+from pvdefects.precision import ONEDNN_VARIABLE
 from pvdefects.security.rejected import Rejected
-from pvdefects.security.sandbox import SANDBOX_UID, SandboxLimits, run_model
+from pvdefects.security.sandbox import SANDBOX_UID, SandboxLimits, _sandbox_environment, run_model
 
 pytestmark = pytest.mark.usefixtures("needs_bubblewrap")
 LIMITS = SandboxLimits(wall_seconds=60, memory_bytes=4 << 30)
@@ -145,3 +146,11 @@ def test_a_huge_allocation_hits_the_memory_limit(build, unpacked, images, work):
         unpacked(build(body)), images, work, SandboxLimits(wall_seconds=60, memory_bytes=3 << 30)
     )
     assert "OOM when allocating tensor with shape[100000,100000]" in message or "crashed" in message, message
+
+
+def test_the_sandbox_passes_the_onednn_choice_on(monkeypatch):
+    """The sandbox clears the environment; the operator's choice of TensorFlow kernels goes in."""
+    monkeypatch.setenv(ONEDNN_VARIABLE, "0")
+    arguments = _sandbox_environment()
+    assert arguments[0] == "--clearenv"
+    assert ["--setenv", ONEDNN_VARIABLE, "0"] in [arguments[i : i + 3] for i in range(len(arguments))]

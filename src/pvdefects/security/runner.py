@@ -6,8 +6,9 @@ It runs inside the sandbox (see ``sandbox.py``) and never sees labels: it writes
 ``y`` for every image to ``OUTPUT_DIR/decisions.npy`` and the parent checks and scores them.
 Any failure becomes one line in ``OUTPUT_DIR/error.txt`` and exit status 3. Only NumPy,
 TensorFlow, the contract's names and the atomic writer (:mod:`pvdefects.contract`,
-:mod:`pvdefects.atomic`: standard library only) are imported, so that the sandbox needs nothing
-else of this package.
+:mod:`pvdefects.atomic`: standard library only) are imported, besides the package's own
+``__init__`` (which registers import hooks and sets ``TF_ENABLE_ONEDNN_OPTS``, standard library and
+wrapt only), so that the sandbox needs nothing else of this package.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.drop_to is not None:
         drop_privileges(args.drop_to)
-    import numpy as np  # only now: nothing but this module runs before the limits and the drop
+    import numpy as np  # only now: only this module and the light package __init__ run before the limits
 
     try:
         decisions = predict(args.model_dir, args.images, args.batch_size)

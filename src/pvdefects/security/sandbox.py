@@ -30,6 +30,7 @@ import numpy as np
 
 import pvdefects
 from pvdefects.errors import UserError
+from pvdefects.precision import ONEDNN_VARIABLE
 from pvdefects.security.rejected import Rejected
 from pvdefects.security.runner import DECISIONS_FILE, ERROR_FILE
 
@@ -134,6 +135,8 @@ def _sandbox_environment() -> list[str]:
         "CUDA_VISIBLE_DEVICES": "",
         "MPLCONFIGDIR": "/tmp",
     }
+    if ONEDNN_VARIABLE in os.environ:  # the operator's choice of kernels holds inside the sandbox too
+        variables[ONEDNN_VARIABLE] = os.environ[ONEDNN_VARIABLE]
     return ["--clearenv"] + [item for name, value in variables.items() for item in ("--setenv", name, value)]
 
 
