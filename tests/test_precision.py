@@ -57,7 +57,7 @@ def test_the_policy_applies_inside_the_block_only():
     assert keras.config.dtype_policy().name == "float32"
 
 
-def onednn_after_import(environment: dict[str, str], first: str = "pvdefects") -> str:
+def onednn_after_import(environment: dict[str, str], first: str = "pvdefects") -> list[str]:
     """``TF_ENABLE_ONEDNN_OPTS`` (or ``unset``) and whether TensorFlow runs oneDNN kernels, after importing
     ``first``, then the other of pvdefects and TensorFlow, in a fresh interpreter with ``environment``."""
     second = "tensorflow" if first == "pvdefects" else "pvdefects"
