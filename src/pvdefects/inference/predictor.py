@@ -68,7 +68,9 @@ def classifier_predictor(model: keras.Model, metadata: ModelMetadata, source: st
 
     Batches run through Keras's compiled predict function (a traced graph, where TensorFlow fuses
     and rewrites ops), not eagerly: 2.1x the views per second of ``model(batch)`` for out-of-fold
-    TTA scoring of efficientnet_lite0 on a 2-core CPU."""
+    TTA scoring of efficientnet_lite0 on a 2-core CPU. XLA stays off, as Keras leaves it on CPUs:
+    on a GPU it would compile once per batch shape and round differently from the export."""
+    model.jit_compile = False
 
     def run_batch(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scores = sigmoid(np.asarray(model.predict_on_batch(batch)))
