@@ -65,7 +65,8 @@ def section(summary: dict, command: str) -> str:
         "- single fold models on their own validation fold (their own tuned thresholds): mean F1 "
         + ", ".join(f"{f1:.3f}" for f1 in fold_f1),
         f"- wall time: {training / 60:.1f} min training the folds (sum), {summary['wall_seconds'] / 60:.1f} "
-        "min for the last invocation (training the folds it had to, OOF scoring, export)",
+        "min for the last invocation up to the export (loading the cells, training the folds it had to, "
+        "OOF scoring)",
     ]
     return "\n".join(lines)
 
