@@ -14,7 +14,7 @@ from pvdefects.errors import UserError
 from pvdefects.layout import CrossValFolder
 from pvdefects.training.comparison import compare_cross_validations
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.repeated import repeated_cross_validate
+from pvdefects.training.repeated import repeat_config, repeated_cross_validate
 
 REPEATS = 2
 TINY = dict(
@@ -106,6 +106,27 @@ def test_comparison_refuses_other_folds(setup, tmp_path, pvdefects_cli):
     assert status == 2 and "seed" in err and len(err.strip().splitlines()) == 1
     status, _, err = pvdefects_cli("compare", folder.root, tmp_path / "absent")
     assert status == 2 and "not a finished cross-validation" in err
+
+
+def test_a_fixed_split_seed_pairs_runs_that_differ_in_seed_alone(setup, tmp_path):
+    """The training's own noise: the same folds (split_seed), other initial weights and sampler (seed)."""
+    folder, _ = setup
+    reseeded = tmp_path / "reseeded"
+    shutil.copytree(folder.root, reseeded)
+    for r in range(REPEATS):
+        config_path = repeat(CrossValFolder(reseeded), r).config
+        config = json.loads(config_path.read_text())
+        config_path.write_text(json.dumps(config | {"seed": 99 + r, "split_seed": config["seed"]}))
+    assert compare_cross_validations(folder.root, reseeded, resamples=100)["mean_f1_difference"] == 0
+
+
+def test_each_repeat_moves_a_fixed_split_seed_on():
+    config = TrainConfig(seed=5, split_seed=0)
+    assert [(c.seed, c.split_seed, c.fold_seed) for c in map(repeat_config, [config] * 2, [0, 1])] == [
+        (5, 0, 0),
+        (6, 1, 1),
+    ]
+    assert repeat_config(TrainConfig(seed=5), 1).split_seed is None
 
 
 def test_comparison_reads_the_folds_from_the_cells_not_from_how_the_labels_path_is_spelled(setup, tmp_path):

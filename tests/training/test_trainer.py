@@ -15,7 +15,7 @@ from pvdefects.layout import RunFolder
 from pvdefects.models.saving import load_classifier
 from pvdefects.training.callbacks import ResumableEarlyStopping, ValidationPass
 from pvdefects.training.config import TrainConfig
-from pvdefects.training.trainer import TrainingInterrupted, augmentation, resume_state, train
+from pvdefects.training.trainer import TrainingInterrupted, augmentation, resume_state, split_indices, train
 
 TINY = dict(model="simple_cnn", input_size=32, batch_size=8, steps_per_epoch=2, epochs=2, warmup_epochs=0)
 
@@ -118,6 +118,17 @@ def test_augmentation_is_the_aug_settings_by_name():
     assert {f.name: f.default for f in fields(Augmentation)} == settings
     config = TrainConfig(aug_flips=False, aug_rot90=True, aug_intensity=0.25, aug_shift=0.1)
     assert augmentation(config) == Augmentation(flips=False, rot90=True, intensity=0.25, shift=0.1)
+
+
+@pytest.mark.parametrize("folds", [0, 5])
+def test_split_seed_fixes_the_validation_cells_whatever_the_seed(folds):
+    labels = np.random.default_rng(0).integers(0, 2, size=(60, 2))
+
+    def validated(**seeds):
+        return split_indices(labels, TrainConfig(folds=folds, fold=1 if folds else 0, **seeds))[1].tolist()
+
+    assert validated(seed=7, split_seed=0) == validated(seed=0) == validated(seed=3, split_seed=0)
+    assert validated(seed=0, split_seed=1) == validated(seed=1) != validated(seed=0)
 
 
 @pytest.mark.parametrize("pretrained", [None, False])

@@ -28,8 +28,8 @@ def crossval(
     repeats: Annotated[
         int,
         typer.Option(
-            help="Repeat the cross-validation on other fold assignments (seeds --seed, --seed + 1, ...) in "
-            "<cv>/repeat-r; metrics.json then summarises the repeats."
+            help="Repeat the cross-validation on other fold assignments (seeds --seed, --seed + 1, ...; "
+            "likewise --split-seed) in <cv>/repeat-r; metrics.json then summarises the repeats."
         ),
     ] = 1,
     name: Annotated[

@@ -1,6 +1,6 @@
 """Paired comparison of two cross-validations trained on the same folds.
 
-Two configurations cross-validated with the same labels, folds, seed and repeats saw the same fold
+Two configurations cross-validated with the same labels, folds, fold seed and repeats saw the same fold
 assignments (:mod:`pvdefects.training.repeated`), so each cell has an out-of-fold decision from
 both. The difference B - A of their out-of-fold mean F1 is averaged over the repeats, and its
 interval comes from bootstrap samples of the cells that are the same for A and B (a paired
@@ -20,8 +20,9 @@ from pvdefects.training.repeated import CONFIDENCE, OutOfFold, read_repeats, rep
 
 # The settings that, with the cells in their order and their labels, decide which cells validate each
 # fold: they must agree for a paired comparison. The labels file's path is not one of them: the same
-# file spelled relative in one run and absolute in another gives the same folds.
-SAME_FOLDS = ("folds", "seed")
+# file spelled relative in one run and absolute in another gives the same folds. Neither is ``seed`` where
+# ``split_seed`` fixes the folds: two runs that differ only in it measure the training's own noise.
+SAME_FOLDS = ("folds", "fold_seed")
 
 
 def check_same_folds(a: list[OutOfFold], b: list[OutOfFold], names: tuple[str, str]) -> None:

@@ -49,7 +49,10 @@ class TrainConfig:
     val_fraction: float = setting(0.2, "Share of cells held out for validation.")
     folds: int = setting(0, "K-fold cross-validation: number of folds (0 = a single split; crossval: 5).")
     fold: int = setting(0, "Which fold validates, 0..folds-1.")
-    seed: int = setting(0, "Seed of the split, the sampler, augmentation and initial weights.")
+    seed: int = setting(0, "Seed of the sampler, augmentation, initial weights and (by default) the split.")
+    split_seed: int | None = setting(
+        None, "Seed of the split alone (which cells validate). Default: seed. Fixed, it keeps the folds."
+    )
     # model
     model: str = setting(
         "efficientnet_lite0",
@@ -168,6 +171,12 @@ class TrainConfig:
                 f"head_epochs must be within [0, epochs); got {self.head_epochs} of {self.epochs}"
             )
         return self
+
+    @property
+    def fold_seed(self) -> int:
+        """The seed that assigns the cells to the split or the folds: ``split_seed``, else ``seed``. Two
+        runs that differ only in ``seed`` then measure the training's own noise on the same cells."""
+        return self.seed if self.split_seed is None else self.split_seed
 
     def updated(self, **changes) -> TrainConfig:
         """A copy with ``changes`` applied (None values ignored); unknown keys are an error."""

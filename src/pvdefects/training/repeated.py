@@ -3,11 +3,11 @@
 One K-fold assignment of 1,600 cells leaves about ±0.02 of noise in the out-of-fold mean F1 (a
 fold validates some 20 ``inactive`` cells); repeating the cross-validation on other fold
 assignments averages part of it away. Repeat ``r`` is an ordinary cross-validation
-(:func:`~pvdefects.training.crossval.cross_validate`) in ``<cv>/repeat-r`` with the config's seed plus
-``r``, which draws the folds (and the initial weights and the sampler) anew; with one repeat the
-cross-validation is ``<cv>`` itself, as without ``--repeats``. Two configurations with the same labels,
-folds, seed and repeats are validated on the same folds, so their out-of-fold results pair up cell by
-cell (:mod:`pvdefects.training.comparison`).
+(:func:`~pvdefects.training.crossval.cross_validate`) in ``<cv>/repeat-r`` with the config's seeds plus
+``r`` (:func:`repeat_config`), which draw the folds (and the initial weights and the sampler) anew; with
+one repeat the cross-validation is ``<cv>`` itself, as without ``--repeats``. Two configurations with the
+same labels, folds, fold seed (``split_seed``, else ``seed``) and repeats are validated on the same folds,
+so their out-of-fold results pair up cell by cell (:mod:`pvdefects.training.comparison`).
 
 Every figure here uses decisions at thresholds tuned out of fold: each fold's rows at the
 thresholds tuned on the other folds' out-of-fold scores
@@ -129,6 +129,13 @@ def summary_table(summary: dict, title: str) -> Table:
     return table
 
 
+def repeat_config(config: TrainConfig, r: int) -> TrainConfig:
+    """Repeat ``r``'s config: ``seed`` and a fixed ``split_seed`` moved on by ``r``, so each repeat has
+    its own folds (and its own initial weights, sampler and augmentation)."""
+    split_seed = None if config.split_seed is None else config.split_seed + r
+    return config.updated(seed=config.seed + r, split_seed=split_seed)
+
+
 def repeated_cross_validate(
     config: TrainConfig,
     folder: CrossValFolder,
@@ -140,8 +147,8 @@ def repeated_cross_validate(
     verbose: int | str = "auto",
     console: Console | None = None,
 ) -> dict:
-    """Cross-validate ``config`` ``repeats`` times on fold assignments drawn with seeds ``seed``,
-    ``seed + 1``, ... (each repeat concluded and exported as one cross-validation), then write the
+    """Cross-validate ``config`` ``repeats`` times on fold assignments drawn with fold seeds ``s``,
+    ``s + 1``, ... (each repeat concluded and exported as one cross-validation), then write the
     summary over the repeats (:func:`repeated_summary`) to ``<cv>/metrics.json`` and return it."""
     if repeats < 1:
         raise UserError(f"repeats must be at least 1; got {repeats}")
@@ -159,9 +166,7 @@ def repeated_cross_validate(
     for r in range(repeats):
         console.rule(f"repeat {r + 1} of {repeats}")
         repeat = folder.repeat(r)
-        cross_validate(
-            config.updated(seed=config.seed + r), repeat, folds, tta, resamples, data, verbose, console
-        )
+        cross_validate(repeat_config(config, r), repeat, folds, tta, resamples, data, verbose, console)
     summary = repeated_summary(read_repeats(folder), resamples, config.seed)
     write_json(folder.metrics, summary)
     console.print(

@@ -35,6 +35,7 @@ NOT_SEARCHABLE = {
     "folds": "it changes the validation set",
     "fold": "it changes the validation set",
     "seed": "it changes the validation split",
+    "split_seed": "it changes the validation split",
 }
 
 # A dimension that only matters for one value of another; it is sampled only then, so that it
