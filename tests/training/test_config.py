@@ -35,6 +35,8 @@ def test_round_trip(tmp_path):
         ({"val_fraction": 1.5}, "val_fraction"),
         ({"folds": 5, "fold": 5}, "fold must be in 0..folds-1"),
         ({"balance": 2.0}, "balance"),
+        ({"seed": -1}, "seed and split_seed must be >= 0"),
+        ({"split_seed": -2}, "seed and split_seed must be >= 0"),
         ({"aug_shift": 0.5}, r"aug_shift must be within \[0, 0.5\)"),
         ({"aug_rotate": 90}, r"aug_rotate must be within \[0, 45\] degrees"),
         ({"aug_scale": -0.1}, r"aug_scale must be within \[0, 0.5\)"),

@@ -108,24 +108,57 @@ def test_comparison_refuses_other_folds(setup, tmp_path, pvdefects_cli):
     assert status == 2 and "not a finished cross-validation" in err
 
 
-def test_a_fixed_split_seed_pairs_runs_that_differ_in_seed_alone(setup, tmp_path):
-    """The training's own noise: the same folds (split_seed), other initial weights and sampler (seed)."""
-    folder, _ = setup
-    reseeded = tmp_path / "reseeded"
-    shutil.copytree(folder.root, reseeded)
+def rewrite_configs(folder: CrossValFolder, change) -> None:
+    """Each repeat's config.json replaced by ``change(config)``."""
     for r in range(REPEATS):
-        config_path = repeat(CrossValFolder(reseeded), r).config
-        config = json.loads(config_path.read_text())
-        config_path.write_text(json.dumps(config | {"seed": 99 + r, "split_seed": config["seed"]}))
-    assert compare_cross_validations(folder.root, reseeded, resamples=100)["mean_f1_difference"] == 0
+        config_path = repeat(folder, r).config
+        config_path.write_text(json.dumps(change(json.loads(config_path.read_text()))))
 
 
-def test_each_repeat_moves_a_fixed_split_seed_on():
-    config = TrainConfig(seed=5, split_seed=0)
-    assert [(c.seed, c.split_seed, c.fold_seed) for c in map(repeat_config, [config] * 2, [0, 1])] == [
-        (5, 0, 0),
-        (6, 1, 1),
-    ]
+def test_a_fixed_split_seed_pairs_runs_that_differ_in_seed_alone(setup, tmp_path):
+    """The training's own noise: the same folds (split_seed), other initial weights and sampler (seed);
+    A's configs lack split_seed, as those written before it existed."""
+    folder, _ = setup
+    old, reseeded = tmp_path / "old", tmp_path / "reseeded"
+    shutil.copytree(folder.root, old)
+    shutil.copytree(folder.root, reseeded)
+    rewrite_configs(
+        CrossValFolder(old), lambda config: {k: v for k, v in config.items() if k != "split_seed"}
+    )
+    rewrite_configs(
+        CrossValFolder(reseeded), lambda config: config | {"seed": 99, "split_seed": config["seed"]}
+    )
+    assert compare_cross_validations(old, reseeded, resamples=100)["mean_f1_difference"] == 0
+
+    rewrite_configs(CrossValFolder(reseeded), lambda config: config | {"split_seed": 99})
+    with pytest.raises(UserError, match=r"split seed \(split_seed, else seed\)"):
+        compare_cross_validations(old, reseeded)
+
+
+def test_each_repeat_draws_its_folds_from_a_fixed_split_seed_moved_on(monkeypatch, tmp_path):
+    """The configs that the repeats cross-validate (recorded instead of trained)."""
+    drawn = []
+
+    class Recorded(Exception):
+        pass
+
+    def record(config, *args):
+        drawn.append(config)
+        if len(drawn) == REPEATS:
+            raise Recorded
+
+    monkeypatch.setattr("pvdefects.training.repeated.cross_validate", record)
+    labels = write_dataset(tmp_path / "cells", n=12, size=32)
+    config = TrainConfig(labels=str(labels), split_seed=0, **TINY | {"seed": 5})
+    with pytest.raises(Recorded):
+        repeated_cross_validate(
+            config,
+            CrossValFolder(tmp_path / "cv"),
+            REPEATS,
+            data=load_dataset(labels),
+            console=Console(quiet=True),
+        )
+    assert [(c.seed, c.split_seed, c.effective_split_seed) for c in drawn] == [(5, 0, 0), (6, 1, 1)]
     assert repeat_config(TrainConfig(seed=5), 1).split_seed is None
 
 

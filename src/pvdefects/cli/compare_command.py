@@ -64,8 +64,9 @@ def compare(
     """Compare two cross-validations on the same folds: B - A of the out-of-fold mean F1 and
     per-class F1, averaged over the repeats, with a paired bootstrap interval over the cells.
 
-    Both must have been run with the same labels, --folds, --seed and --repeats (the same fold
-    assignments); each cell's decisions are at thresholds tuned on the other folds.
+    Both must have been run with the same labels, --folds, split seed (--split-seed, else --seed)
+    and --repeats (the same fold assignments); each cell's decisions are at thresholds tuned on the
+    other folds. Runs with the same --split-seed and another --seed measure the training's own noise.
 
     Example:
 

@@ -52,9 +52,9 @@ def crossval(
     interrupted one resumes.
 
     With --repeats R, <cv>/repeat-r is each such cross-validation, on fold assignments drawn with
-    seed + r, and <cv>/metrics.json holds the out-of-fold F1 of each repeat (thresholds tuned on the
-    other folds), their average and its bootstrap interval. `pvdefects compare` pairs two
-    cross-validations made on the same folds.
+    the split seed (--split-seed, else --seed) + r, and <cv>/metrics.json holds the out-of-fold F1
+    of each repeat (thresholds tuned on the other folds), their average and its bootstrap interval.
+    `pvdefects compare` pairs two cross-validations made on the same folds.
 
     Examples:
 

@@ -20,9 +20,10 @@ from pvdefects.training.repeated import CONFIDENCE, OutOfFold, read_repeats, rep
 
 # The settings that, with the cells in their order and their labels, decide which cells validate each
 # fold: they must agree for a paired comparison. The labels file's path is not one of them: the same
-# file spelled relative in one run and absolute in another gives the same folds. Neither is ``seed`` where
+# file spelled relative in one run and absolute in another gives the same folds. Nor is ``seed`` where
 # ``split_seed`` fixes the folds: two runs that differ only in it measure the training's own noise.
-SAME_FOLDS = ("folds", "fold_seed")
+# Each maps to its name in errors.
+SAME_FOLDS = {"folds": "folds", "effective_split_seed": "split seed (split_seed, else seed)"}
 
 
 def check_same_folds(a: list[OutOfFold], b: list[OutOfFold], names: tuple[str, str]) -> None:
@@ -30,7 +31,9 @@ def check_same_folds(a: list[OutOfFold], b: list[OutOfFold], names: tuple[str, s
     if len(a) != len(b):
         raise UserError(f"{names[0]} has {len(a)} repeats, {names[1]} {len(b)}: not the same folds")
     for r, (x, y) in enumerate(zip(a, b)):
-        differing = [key for key in SAME_FOLDS if getattr(x.config, key) != getattr(y.config, key)]
+        differing = [
+            name for key, name in SAME_FOLDS.items() if getattr(x.config, key) != getattr(y.config, key)
+        ]
         same_cells = x.filenames == y.filenames and x.class_names == y.class_names
         if differing or not same_cells or not np.array_equal(x.labels, y.labels):
             what = ", ".join(differing) or ("labels" if same_cells else "cells or classes")

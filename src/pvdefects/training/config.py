@@ -143,6 +143,8 @@ class TrainConfig:
                 f"fold must be in 0..folds-1 with folds >= 2 (or folds 0); got fold {self.fold} of "
                 f"{self.folds}"
             )
+        if self.seed < 0 or (self.split_seed is not None and self.split_seed < 0):
+            raise UserError(f"seed and split_seed must be >= 0; got {self.seed} and {self.split_seed}")
         if not 0 <= self.balance <= 1:
             raise UserError(f"balance must be within [0, 1]; got {self.balance}")
         if not 0 <= self.aug_shift < 0.5:
@@ -173,7 +175,7 @@ class TrainConfig:
         return self
 
     @property
-    def fold_seed(self) -> int:
+    def effective_split_seed(self) -> int:
         """The seed that assigns the cells to the split or the folds: ``split_seed``, else ``seed``. Two
         runs that differ only in ``seed`` then measure the training's own noise on the same cells."""
         return self.seed if self.split_seed is None else self.split_seed

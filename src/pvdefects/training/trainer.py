@@ -105,8 +105,8 @@ def split_indices(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (training, validation) rows of ``config``'s split; ``class_names`` name rare combinations."""
     if config.folds > 1:
-        return kfold_splits(labels, config.folds, config.fold_seed, class_names)[config.fold]
-    return train_val_split(labels, config.val_fraction, config.fold_seed, class_names)
+        return kfold_splits(labels, config.folds, config.effective_split_seed, class_names)[config.fold]
+    return train_val_split(labels, config.val_fraction, config.effective_split_seed, class_names)
 
 
 def augmentation(config: TrainConfig) -> Augmentation:

@@ -34,7 +34,7 @@ NOT_SEARCHABLE = {
     "val_fraction": "it changes the validation set",
     "folds": "it changes the validation set",
     "fold": "it changes the validation set",
-    "seed": "it changes the validation split",
+    "seed": "it changes the validation split (unless split_seed is fixed) or only picks the luckiest start",
     "split_seed": "it changes the validation split",
 }
 
