@@ -1,6 +1,6 @@
 """Paired comparison of two cross-validations trained on the same folds.
 
-Two configurations cross-validated with the same labels, folds, fold seed and repeats saw the same fold
+Two configurations cross-validated with the same labels, folds, split seed and repeats saw the same fold
 assignments (:mod:`pvdefects.training.repeated`), so each cell has an out-of-fold decision from
 both. The difference B - A of their out-of-fold mean F1 is averaged over the repeats, and its
 interval comes from bootstrap samples of the cells that are the same for A and B (a paired

@@ -6,7 +6,7 @@ assignments averages part of it away. Repeat ``r`` is an ordinary cross-validati
 (:func:`~pvdefects.training.crossval.cross_validate`) in ``<cv>/repeat-r`` with the config's seeds plus
 ``r`` (:func:`repeat_config`), which draw the folds (and the initial weights and the sampler) anew; with
 one repeat the cross-validation is ``<cv>`` itself, as without ``--repeats``. Two configurations with the
-same labels, folds, fold seed (``split_seed``, else ``seed``) and repeats are validated on the same folds,
+same labels, folds, split seed (``split_seed``, else ``seed``) and repeats are validated on the same folds,
 so their out-of-fold results pair up cell by cell (:mod:`pvdefects.training.comparison`).
 
 Every figure here uses decisions at thresholds tuned out of fold: each fold's rows at the
@@ -147,9 +147,10 @@ def repeated_cross_validate(
     verbose: int | str = "auto",
     console: Console | None = None,
 ) -> dict:
-    """Cross-validate ``config`` ``repeats`` times on fold assignments drawn with fold seeds ``s``,
-    ``s + 1``, ... (each repeat concluded and exported as one cross-validation), then write the
-    summary over the repeats (:func:`repeated_summary`) to ``<cv>/metrics.json`` and return it."""
+    """Cross-validate ``config`` ``repeats`` times on fold assignments drawn with its split seed plus
+    0, 1, ... (:func:`repeat_config`; each repeat concluded and exported as one cross-validation),
+    then write the summary over the repeats (:func:`repeated_summary`) to ``<cv>/metrics.json`` and
+    return it."""
     if repeats < 1:
         raise UserError(f"repeats must be at least 1; got {repeats}")
     console = console or Console()
